@@ -1,0 +1,222 @@
+"""The journey model: what a journey file means, independent of YAML.
+
+Pydantic checks the shape of one file (types, ranges, unknown keys); the
+cross-references between parts (stages, ids, probabilities) are checked in
+:mod:`journeymap.validate`, because they need the whole journey at once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+__all__ = [
+    "DURATION_UNITS",
+    "Importance",
+    "Journey",
+    "Outcome",
+    "Persona",
+    "Stage",
+    "Touchpoint",
+    "Transition",
+    "parse_duration",
+]
+
+SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# Touchpoint, outcome and stage ids are more lenient than the journey id (which
+# names output files) but still safe inside URLs, HTML anchors and DOT ids.
+ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+DURATION = r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$"
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+Id = Annotated[str, Field(pattern=ID, max_length=200)]
+Duration = Annotated[str, Field(pattern=DURATION)]
+Count = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+Score = Annotated[int, Field(ge=1, le=5, strict=True)]
+Text = Annotated[str, Field(max_length=10_000)]
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration such as ``2d`` or ``1.5h``."""
+    match = re.match(DURATION, text)
+    if match is None:
+        raise ValueError(f"not a duration: {text!r}")
+    return float(match.group(1)) * DURATION_UNITS[match.group(2)]
+
+
+def title_from_id(ident: str) -> str:
+    words = re.split(r"[-_.]+", ident)
+    text = " ".join(w for w in words if w)
+    return text[:1].upper() + text[1:]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+class Persona(_Strict):
+    name: Text
+    description: Text | None = None
+
+
+class Stage(_Strict):
+    id: Id
+    title: Text = ""
+    description: Text | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        # `- awareness` is shorthand for `- {id: awareness}`.
+        return {"id": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _default_title(self) -> Stage:
+        if not self.title:
+            object.__setattr__(self, "title", title_from_id(self.id))
+        return self
+
+
+class Importance(_Strict):
+    customer: Score | None = None
+    company: Score | None = None
+
+
+class Transition(_Strict):
+    to: Id
+    probability: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)] | None = None
+    volume: Count | None = None
+    wait: Duration | None = None
+    label: Text | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"to": data} if isinstance(data, str) else data
+
+    @property
+    def wait_seconds(self) -> float | None:
+        return None if self.wait is None else parse_duration(self.wait)
+
+
+class Touchpoint(_Strict):
+    id: Id
+    title: Text = ""
+    stage: Id
+    channel: Text | None = None
+    owner: Text | None = None
+    description: Text | None = None
+    when: Text | None = None
+    why: Text | None = None
+    interaction: Literal["direct", "indirect"] = "direct"
+    layer: Literal["frontstage", "backstage"] = "frontstage"
+    volume: Count | None = None
+    frequency: Text | None = None
+    duration: Duration | None = None
+    importance: Importance | None = None
+    quality: Score | None = None
+    emotion: Annotated[float, Field(ge=-2, le=2, allow_inf_nan=False, strict=True)] | None = None
+    pain_points: list[Text] = Field(default_factory=list)
+    opportunities: list[Text] = Field(default_factory=list)
+    next: list[Transition] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _default_title(self) -> Touchpoint:
+        if not self.title:
+            object.__setattr__(self, "title", title_from_id(self.id))
+        return self
+
+    @property
+    def duration_seconds(self) -> float | None:
+        return None if self.duration is None else parse_duration(self.duration)
+
+    def shares(self) -> tuple[list[float], float]:
+        """The probability of each transition out of here, and the drop-off.
+
+        This is the one place that turns volumes and probabilities into shares
+        (see the README, "Meaning"); every analysis and every map uses it.
+        """
+        known: list[float | None] = []
+        volumes = [t.volume for t in self.next if t.volume is not None]
+        if volumes:
+            base = self.volume if self.volume else sum(volumes)
+            known = [
+                None if t.volume is None else (t.volume / base if base else 0.0) for t in self.next
+            ]
+        else:
+            known = [t.probability for t in self.next]
+        numbered = [p for p in known if p is not None]
+        total = math.fsum(numbered)
+        unnumbered = len(known) - len(numbered)
+        if unnumbered:
+            rest = max(0.0, 1.0 - total) / unnumbered
+            return [rest if p is None else p for p in known], 0.0
+        if not self.next or not numbered:
+            return [], 0.0
+        drop = 1.0 - total
+        return [p for p in known if p is not None], (drop if drop > 1e-12 else 0.0)
+
+
+class Outcome(_Strict):
+    id: Id
+    title: Text = ""
+    result: Literal["success", "lost"]
+    description: Text | None = None
+
+    @model_validator(mode="after")
+    def _default_title(self) -> Outcome:
+        if not self.title:
+            object.__setattr__(self, "title", title_from_id(self.id))
+        return self
+
+
+class Journey(_Strict):
+    journey: Annotated[str, Field(pattern=SLUG, max_length=100)]
+    title: Text = ""
+    description: Text | None = None
+    persona: Persona | None = None
+    stages: Annotated[list[Stage], Field(min_length=1)]
+    touchpoints: Annotated[list[Touchpoint], Field(min_length=1)]
+    outcomes: list[Outcome] = Field(default_factory=list)
+    entries: list[Id] | None = None
+
+    # Where the journey was read from; set by the loader, never by the file.
+    _source: str = PrivateAttr(default="<memory>")
+
+    @model_validator(mode="after")
+    def _default_title(self) -> Journey:
+        if not self.title:
+            object.__setattr__(self, "title", title_from_id(self.journey) + " journey")
+        return self
+
+    @property
+    def source(self) -> str:
+        """The file this journey was loaded from, for messages and output names."""
+        return self._source
+
+    @cached_property
+    def stage_index(self) -> dict[str, int]:
+        return {s.id: i for i, s in enumerate(self.stages)}
+
+    @cached_property
+    def nodes(self) -> dict[str, Touchpoint | Outcome]:
+        """Touchpoints then outcomes by id: the nodes of the journey graph."""
+        found: dict[str, Touchpoint | Outcome] = {}
+        for node in [*self.touchpoints, *self.outcomes]:
+            found.setdefault(node.id, node)
+        return found
+
+    @cached_property
+    def entry_ids(self) -> list[str]:
+        """Declared entries, or the touchpoints nothing leads to."""
+        if self.entries is not None:
+            return list(dict.fromkeys(self.entries))
+        targets = {t.to for tp in self.touchpoints for t in tp.next}
+        return [tp.id for tp in self.touchpoints if tp.id not in targets]
+
+    def touchpoints_in(self, stage_id: str) -> list[Touchpoint]:
+        return [tp for tp in self.touchpoints if tp.stage == stage_id]

@@ -1,0 +1,90 @@
+"""Rendering: a journey to the bytes of a map, and maps to files."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from .analysis import Analysis, analyze
+from .dot import html_escape, to_dot
+from .errors import JourneyError
+from .model import Journey
+from .output import write_files
+from .themes import Theme, get_theme
+
+__all__ = ["FORMATS", "VIEWS", "render", "render_files"]
+
+FORMATS = ("svg", "pdf", "png", "dot")
+VIEWS = ("flow",)
+
+
+def describe(journey: Journey, analysis: Analysis) -> str:
+    """A sentence for screen readers: what the map shows and where customers get lost."""
+    parts = [
+        f"Journey map of {len(journey.touchpoints)} touchpoints in {len(journey.stages)} stages"
+        f" ({', '.join(s.title for s in journey.stages)}), with {len(journey.outcomes)} outcomes."
+    ]
+    if analysis.dead_ends:
+        parts.append(f"Dead ends: {', '.join(journey.nodes[i].title for i in analysis.dead_ends)}.")
+    if analysis.traps:
+        parts.append(f"Traps: {', '.join(journey.nodes[i].title for i in analysis.traps)}.")
+    for entry, p in analysis.success_probability.items():
+        parts.append(f"From {journey.nodes[entry].title}, {p:.0%} reach a success outcome.")
+    return " ".join(parts)
+
+
+def _accessible_svg(svg: bytes, title: str, desc: str, ident: str) -> bytes:
+    """Give the SVG a title and description that screen readers announce."""
+    text = svg.decode("utf-8")
+    match = re.search(r"<svg\b[^>]*>", text)
+    if match is None:  # pragma: no cover - Graphviz always writes an <svg> element
+        return svg
+    head = match.group(0)
+    new_head = head[:-1] + f' role="img" aria-labelledby="{ident}-title {ident}-desc">'
+    inner = (
+        f'\n<title id="{ident}-title">{html_escape(title)}</title>'
+        f'\n<desc id="{ident}-desc">{html_escape(desc)}</desc>'
+    )
+    return (text[: match.start()] + new_head + inner + text[match.end() :]).encode("utf-8")
+
+
+def render(
+    journey: Journey,
+    format: str = "svg",
+    *,
+    view: str = "flow",
+    theme: Theme | str | None = None,
+    dpi: int | None = None,
+    analysis: Analysis | None = None,
+) -> bytes:
+    """The map of one journey as bytes (SVG, PDF, PNG or DOT source)."""
+    if format not in FORMATS:
+        raise JourneyError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    if view not in VIEWS:
+        raise JourneyError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
+    t = theme if isinstance(theme, Theme) else get_theme(theme)
+    a = analysis or analyze(journey)
+    dot = to_dot(journey, a, t)
+    if format == "dot":
+        return dot.encode("utf-8")
+    from .renderer import layout
+
+    data = layout(dot, format, dpi=dpi)
+    if format == "svg":
+        data = _accessible_svg(data, t.title or journey.title, describe(journey, a), f"map-{journey.journey}")
+    return data
+
+
+def render_files(
+    journeys: Sequence[Journey],
+    outdir: str | Path = "output",
+    format: str = "svg",
+    **options: object,
+) -> list[Path]:
+    """Render every journey into ``outdir/<journey>.<format>``: all files or none."""
+    out = Path(outdir)
+    if out.exists() and not out.is_dir():
+        raise JourneyError(f"{out}: not a folder")
+    files = {out / f"{j.journey}.{format}": render(j, format, **options) for j in journeys}  # type: ignore[arg-type]
+    return write_files(files)

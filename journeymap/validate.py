@@ -1,0 +1,143 @@
+"""Checks that need the whole journey: ids, references and numbers that must add up.
+
+Pure: it returns issues with a path into the document (``("touchpoints", 3,
+"next", 0, "to")``); the loader turns paths into line and column.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .errors import did_you_mean
+from .model import Journey
+
+__all__ = ["Issue", "check"]
+
+Path = tuple[str | int, ...]
+SLACK = 1e-9
+
+
+@dataclass(frozen=True)
+class Issue:
+    path: Path
+    message: str
+    # Point at the key rather than its value (an unknown or duplicate key).
+    at_key: bool = False
+    # Where the first of two clashing things is, so the message can say so.
+    first: Path | None = None
+    first_note: str = "first on line"
+    # Ids the issue is about, so it can be dropped when those parts were invalid.
+    refs: tuple[str, ...] = ()
+
+
+def check(journey: Journey) -> list[Issue]:
+    return [*_ids(journey), *_stages(journey), *_transitions(journey), *_entries(journey)]
+
+
+def _ids(j: Journey) -> Iterator[Issue]:
+    seen: dict[str, Path] = {}
+    for i, stage in enumerate(j.stages):
+        path: Path = ("stages", i)
+        if stage.id in seen:
+            yield Issue((*path, "id"), f"stage '{stage.id}' is declared twice", first=seen[stage.id])
+        else:
+            seen[stage.id] = path
+    nodes: dict[str, Path] = {}
+    for kind, items in (("touchpoints", j.touchpoints), ("outcomes", j.outcomes)):
+        for i, node in enumerate(items):
+            path = (kind, i)
+            if node.id in nodes:
+                yield Issue(
+                    (*path, "id"),
+                    f"id '{node.id}' is used twice (touchpoints and outcomes share one set of ids)",
+                    first=nodes[node.id],
+                )
+            else:
+                nodes[node.id] = path
+
+
+def _stages(j: Journey) -> Iterator[Issue]:
+    declared = [s.id for s in j.stages]
+    for i, tp in enumerate(j.touchpoints):
+        if tp.stage not in j.stage_index:
+            yield Issue(
+                ("touchpoints", i, "stage"),
+                f"stage '{tp.stage}' is not declared under `stages`" + did_you_mean(tp.stage, declared),
+                refs=(tp.stage,),
+            )
+
+
+def _transitions(j: Journey) -> Iterator[Issue]:
+    ids = list(j.nodes)
+    for i, tp in enumerate(j.touchpoints):
+        base: Path = ("touchpoints", i)
+        targets: dict[str, int] = {}
+        for k, t in enumerate(tp.next):
+            where: Path = (*base, "next", k)
+            if t.to not in j.nodes:
+                hint = did_you_mean(t.to, ids)
+                if t.to in j.stage_index and not hint:
+                    hint = " (that is a stage; transitions go to touchpoints or outcomes)"
+                yield Issue(
+                    (*where, "to"), f"'{t.to}' is not a touchpoint or outcome" + hint, refs=(t.to,)
+                )
+            if t.to in targets:
+                yield Issue(
+                    (*where, "to"),
+                    f"'{tp.id}' already has a transition to '{t.to}'; merge the two",
+                    first=(*base, "next", targets[t.to]),
+                )
+            else:
+                targets[t.to] = k
+        with_p = [k for k, t in enumerate(tp.next) if t.probability is not None]
+        with_v = [k for k, t in enumerate(tp.next) if t.volume is not None]
+        if with_p and with_v:
+            yield Issue(
+                (*base, "next", with_v[0], "volume"),
+                f"'{tp.id}' mixes `volume` and `probability` on its transitions; use one kind",
+                first=(*base, "next", with_p[0], "probability"),
+                first_note="a probability is on line",
+            )
+            continue
+        if with_p:
+            total = math.fsum(tp.next[k].probability or 0.0 for k in with_p)
+            if total > 1 + SLACK:
+                yield Issue(
+                    (*base, "next"),
+                    f"the probabilities out of '{tp.id}' add up to {total:g}, more than 1",
+                )
+        if with_v and tp.volume is not None:
+            total = math.fsum(tp.next[k].volume or 0.0 for k in with_v)
+            if total > tp.volume * (1 + SLACK) + SLACK:
+                yield Issue(
+                    (*base, "next"),
+                    f"the transition volumes out of '{tp.id}' add up to {total:g},"
+                    f" more than its volume {tp.volume:g}",
+                )
+
+
+def _entries(j: Journey) -> Iterator[Issue]:
+    touchpoints = [tp.id for tp in j.touchpoints]
+    if j.entries is None:
+        if not j.entry_ids:
+            yield Issue(
+                ("touchpoints",),
+                "no entry: every touchpoint has an incoming transition;"
+                " say where customers start with `entries: [...]`",
+                at_key=True,
+            )
+        return
+    if not j.entries:
+        yield Issue(("entries",), "`entries` is empty: name at least one touchpoint")
+    for i, entry in enumerate(j.entries):
+        node = j.nodes.get(entry)
+        if node is None:
+            yield Issue(
+                ("entries", i),
+                f"entry '{entry}' is not a touchpoint" + did_you_mean(entry, touchpoints),
+                refs=(entry,),
+            )
+        elif entry not in touchpoints:
+            yield Issue(("entries", i), f"entry '{entry}' is an outcome; entries are touchpoints")
