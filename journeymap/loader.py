@@ -36,6 +36,17 @@ _TAG = "tag:yaml.org,2002:"
 Path_ = tuple[str | int, ...]
 
 
+class _Refused:
+    """Stands in for a value already reported (an alias, a foreign tag), so that
+    validation does not report it a second time."""
+
+    def __repr__(self) -> str:
+        return "<refused>"
+
+
+REFUSED = _Refused()
+
+
 class _Source:
     """One file's text, with a lazily composed node tree for locating paths."""
 
@@ -112,11 +123,11 @@ def _construct(node: yaml.Node, src: _Source, problems: list[Problem]) -> Any:
                     " this anchored value is reused by an alias; write it out",
                 )
             )
-            return None
+            return REFUSED
         seen.add(id(n))
         if depth > MAX_DEPTH:
             problems.append(src.mark_problem(n.start_mark, "nested too deeply"))
-            return None
+            return REFUSED
         if isinstance(n, yaml.MappingNode):
             out: dict[str, Any] = {}
             firsts: dict[str, Any] = {}
@@ -159,7 +170,7 @@ def _construct(node: yaml.Node, src: _Source, problems: list[Problem]) -> Any:
         if tag == _TAG + "timestamp":
             return n.value  # a date in free text ("when: 2024-05-01") stays text
         problems.append(src.mark_problem(n.start_mark, f"unsupported YAML tag {tag}"))
-        return None
+        return REFUSED
 
     return build(node, 0)
 
@@ -281,6 +292,8 @@ def _validate(data: Any, src: _Source, found: list[Problem]) -> model.Journey:
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         for err in errors:
+            if err.get("input") is REFUSED:
+                continue
             text, at_key = _message(err)
             problems.add(src.problem(tuple(err["loc"]), text, at_key=at_key))
         problems.update(_issue_problem(src, i) for i in _check_what_is_valid(data, errors))

@@ -107,6 +107,7 @@ def _transitions(j: Journey) -> Iterator[Issue]:
                 yield Issue(
                     (*base, "next"),
                     f"the probabilities out of '{tp.id}' add up to {total:g}, more than 1",
+                    at_key=True,
                 )
         if with_v and tp.volume is not None:
             total = math.fsum(tp.next[k].volume or 0.0 for k in with_v)
@@ -115,6 +116,7 @@ def _transitions(j: Journey) -> Iterator[Issue]:
                     (*base, "next"),
                     f"the transition volumes out of '{tp.id}' add up to {total:g},"
                     f" more than its volume {tp.volume:g}",
+                    at_key=True,
                 )
 
 

@@ -1,0 +1,302 @@
+"""Loading: every problem at once, each with FILE:LINE:COLUMN, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from journeymap import loader
+from journeymap.errors import JourneyError
+from journeymap.loader import load, load_all, loads
+
+GOOD = """\
+journey: mini
+stages: [awareness, apply]
+touchpoints:
+  - id: ad
+    stage: awareness
+    next: [form]
+  - id: form
+    stage: apply
+    next:
+      - to: placed
+        probability: 0.4
+outcomes:
+  - id: placed
+    result: success
+"""
+
+
+def problems(text: str, name: str = "j.yaml") -> list[str]:
+    with pytest.raises(JourneyError) as info:
+        loads(textwrap.dedent(text), name)
+    return [str(p) for p in info.value.problems]
+
+
+def test_a_good_journey_loads_with_defaults() -> None:
+    j = loads(GOOD, "mini.yaml")
+    assert j.journey == "mini"
+    assert j.title == "Mini journey"
+    assert [s.title for s in j.stages] == ["Awareness", "Apply"]
+    assert j.touchpoints[0].interaction == "direct"
+    assert j.touchpoints[0].layer == "frontstage"
+    assert j.entry_ids == ["ad"]
+    assert j.source == "mini.yaml"
+
+
+def test_every_error_is_reported_at_once_with_line_and_column() -> None:
+    found = problems(
+        """\
+        journey: Candidate Journey
+        stages:
+          - awareness
+          - id: research
+            colour: red
+        touchpoints:
+          - id: post
+            stage: awarenes
+            quality: 7
+            next:
+              - websit
+          - id: website
+            stage: research
+            next:
+              - {to: won, probability: 0.7}
+              - {to: won2, probability: 0.6}
+        outcomes:
+          - {id: won, result: success}
+          - {id: won2, result: sucess}
+          - {id: won3, result: success}
+        """
+    )
+    assert found == [
+        "j.yaml:1:10: journey id 'Candidate Journey' is not a slug (lowercase letters, digits and"
+        " single hyphens, like 'candidate-temp'): it names the output files",
+        "j.yaml:5:5: unknown key 'colour'",
+        "j.yaml:8:12: stage 'awarenes' is not declared under `stages` (did you mean 'awareness'?)",
+        "j.yaml:9:14: quality: Input should be less than or equal to 5, got 7",
+        "j.yaml:11:9: 'websit' is not a touchpoint or outcome (did you mean 'website'?)",
+        "j.yaml:14:5: the probabilities out of 'website' add up to 1.3, more than 1",
+        "j.yaml:19:24: result: 'sucess' is not allowed; 'success' or 'lost'",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("snippet", "expected"),
+    [
+        ("    volume: -5\n", "6:13: volume: Input should be greater than or equal to 0, got -5"),
+        ("    volume: .nan\n", "6:13: volume: must be a finite number, got nan"),
+        ("    emotion: 3\n", "6:14: emotion: Input should be less than or equal to 2, got 3"),
+        ("    quality: 2.5\n", "6:14: quality: Input should be a valid integer, got 2.5"),
+        ("    volume: '12'\n", "6:13: volume: Input should be a valid number, got '12'"),
+        ("    duration: 5 minutes\n", "6:15: duration '5 minutes' is not a duration"),
+        ("    layer: backstag\n", "6:12: layer: 'backstag' is not allowed; 'frontstage' or 'backstage'"),
+        ("    importance: {customer: 6}\n", "6:28: customer: Input should be less than or equal to 5"),
+        ("    colour: red\n", "6:5: unknown key 'colour'"),
+        ("    chanel: web\n", "6:5: unknown key 'chanel' (did you mean 'channel'?)"),
+        ("    stage: a\n", "6:5: key 'stage' is given twice in this mapping (first on line 5)"),
+    ],
+)
+def test_bad_fields(snippet: str, expected: str) -> None:
+    source = "journey: x\nstages: [a]\ntouchpoints:\n  - id: t\n    stage: a\n" + snippet
+    found = problems(source)
+    assert any(p.startswith("j.yaml:" + expected) for p in found), found
+
+
+def test_missing_required_keys() -> None:
+    found = problems("journey: x\nstages: [a]\ntouchpoints:\n  - id: t\n")
+    assert found == ["j.yaml:4:5: missing required key 'stage'"]
+
+
+def test_transition_rules() -> None:
+    found = problems(
+        """\
+        journey: x
+        stages: [a]
+        touchpoints:
+          - id: t
+            stage: a
+            volume: 100
+            next:
+              - {to: u, volume: 80}
+              - {to: u, volume: 30}
+          - id: u
+            stage: a
+            next:
+              - {to: t, probability: 0.5}
+              - {to: a, volume: 3}
+        entries: [t]
+        """
+    )
+    assert found == [
+        "j.yaml:7:5: the transition volumes out of 't' add up to 110, more than its volume 100",
+        "j.yaml:9:14: 't' already has a transition to 'u'; merge the two (first on line 8)",
+        "j.yaml:14:14: 'a' is not a touchpoint or outcome (that is a stage; transitions go to"
+        " touchpoints or outcomes)",
+        "j.yaml:14:25: 'u' mixes `volume` and `probability` on its transitions; use one kind"
+        " (a probability is on line 13)",
+    ]
+
+
+def test_ids_are_unique_across_touchpoints_and_outcomes() -> None:
+    found = problems(
+        "journey: x\nstages: [a, a]\ntouchpoints:\n  - {id: t, stage: a}\noutcomes:\n"
+        "  - {id: t, result: lost}\n"
+    )
+    assert found == [
+        "j.yaml:2:13: stage 'a' is declared twice (first on line 2)",
+        "j.yaml:6:10: id 't' is used twice (touchpoints and outcomes share one set of ids)"
+        " (first on line 4)",
+    ]
+
+
+def test_entries_must_be_touchpoints() -> None:
+    found = problems(
+        "journey: x\nstages: [a]\ntouchpoints:\n  - {id: t, stage: a, next: [o]}\n"
+        "outcomes:\n  - {id: o, result: lost}\nentries: [tt, o]\n"
+    )
+    assert found == [
+        "j.yaml:7:11: entry 'tt' is not a touchpoint (did you mean 't'?)",
+        "j.yaml:7:15: entry 'o' is an outcome; entries are touchpoints",
+    ]
+
+
+def test_a_journey_without_any_entry_is_refused() -> None:
+    found = problems(
+        "journey: x\nstages: [a]\ntouchpoints:\n  - {id: t, stage: a, next: [u]}\n"
+        "  - {id: u, stage: a, next: [t]}\n"
+    )
+    assert found == [
+        "j.yaml:3:1: no entry: every touchpoint has an incoming transition;"
+        " say where customers start with `entries: [...]`"
+    ]
+
+
+def test_empty_and_several_documents_and_non_mappings() -> None:
+    assert problems("") == ["j.yaml:1:1: empty file: a journey needs `journey`, `stages` and `touchpoints`"]
+    assert problems("# only a comment\n")[0].startswith("j.yaml:1:1: empty file")
+    assert problems(GOOD + "---\njourney: y\n") == [
+        "j.yaml:15:1: invalid YAML: several YAML documents in one file; put one journey in each file"
+    ]
+    assert problems("- a\n- b\n") == [
+        "j.yaml:1:1: a journey file must be a mapping of keys (journey:, stages:, ...)"
+    ]
+    assert problems("journey: [\n")[0].startswith("j.yaml:2:1: invalid YAML:")
+
+
+def test_aliases_are_refused() -> None:
+    found = problems("journey: &x mini\ntitle: *x\nstages: [a]\ntouchpoints: [{id: t, stage: a}]\n")
+    assert found == [
+        "j.yaml:1:10: YAML anchors and aliases (&name, *name) are not allowed:"
+        " this anchored value is reused by an alias; write it out"
+    ]
+
+
+def test_an_alias_bomb_is_refused_quickly_and_cheaply(tmp_path: Path) -> None:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 9):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    assert bomb.stat().st_size < 800
+    tracemalloc.start()
+    with pytest.raises(JourneyError) as info:
+        load(bomb)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 50 * 2**20
+    assert any("aliases" in p.message for p in info.value.problems)
+
+
+def test_merge_keys_and_foreign_tags_are_refused() -> None:
+    assert "j.yaml:2:1: YAML merge keys (<<) are not allowed" in problems("journey: x\n<<: {title: y}\n")
+    assert "j.yaml:1:10: unsupported YAML tag tag:yaml.org,2002:binary" in problems(
+        "journey: !!binary aGVsbG8=\n"
+    )
+
+
+def test_dates_in_free_text_stay_text() -> None:
+    j = loads(GOOD.replace("  - id: ad\n", "  - id: ad\n    when: 2024-05-01\n"), "m.yaml")
+    assert j.touchpoints[0].when == "2024-05-01"
+
+
+def test_not_utf8_names_line_and_column(tmp_path: Path) -> None:
+    f = tmp_path / "latin.yaml"
+    f.write_bytes(b"journey: x\ntitle: caf\xe9\n")
+    with pytest.raises(JourneyError) as info:
+        load(f)
+    assert [str(p) for p in info.value.problems] == [
+        f"{f}:2:11: not UTF-8 text (byte 0xe9); save the file as UTF-8"
+    ]
+
+
+def test_a_utf8_bom_is_accepted(tmp_path: Path) -> None:
+    f = tmp_path / "bom.yaml"
+    f.write_bytes(b"\xef\xbb\xbf" + GOOD.encode())
+    assert load(f).journey == "mini"
+
+
+def test_oversized_files_are_refused_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(loader.MAX_BYTES, "yaml", 100)
+    f = tmp_path / "big.yaml"
+    f.write_text(GOOD)
+    with pytest.raises(JourneyError, match=r"big.yaml:1:1: file is 0.0 MiB; journeys over 0 MiB"):
+        load(f)
+
+
+def test_json_journeys_load_and_report_positions(tmp_path: Path) -> None:
+    import yaml
+
+    data = yaml.safe_load(GOOD)
+    f = tmp_path / "mini.json"
+    f.write_text(json.dumps(data, indent=2))
+    assert load(f).journey == "mini"
+    data["touchpoints"][0]["stage"] = "nope"
+    f.write_text(json.dumps(data, indent=2))
+    with pytest.raises(JourneyError) as info:
+        load(f)
+    (p,) = info.value.problems
+    assert (p.line, p.column) == (10, 16)
+    assert "stage 'nope' is not declared" in p.message
+
+
+def test_json_syntax_errors_and_duplicate_keys(tmp_path: Path) -> None:
+    f = tmp_path / "bad.json"
+    f.write_text('{\n  "journey": "x",\n  "stages": [,]\n}\n')
+    with pytest.raises(JourneyError, match=r"bad.json:3:14: invalid JSON"):
+        load(f)
+    f.write_text('{\n  "journey": "x",\n  "journey": "y"\n}\n')
+    with pytest.raises(JourneyError, match=r"bad.json:3:3: key 'journey' is given twice"):
+        load(f)
+
+
+def test_a_folder_loads_every_journey_and_refuses_shared_ids(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(GOOD)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.yml").write_text(GOOD.replace("journey: mini", "journey: other"))
+    (tmp_path / "notes.txt").write_text("not a journey")
+    assert [j.journey for j in load_all([tmp_path])] == ["mini", "other"]
+    (tmp_path / "c.yaml").write_text(GOOD)
+    with pytest.raises(JourneyError) as info:
+        load_all([tmp_path])
+    assert [str(p) for p in info.value.problems] == [
+        f"{tmp_path / 'c.yaml'}:1:10: journey id 'mini' is already used by {tmp_path / 'a.yaml'}"
+    ]
+
+
+def test_problems_of_several_files_are_gathered(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("journey: A\nstages: [a]\ntouchpoints: [{id: t, stage: a}]\n")
+    (tmp_path / "b.yaml").write_text("")
+    with pytest.raises(JourneyError) as info:
+        load_all([tmp_path])
+    assert [p.file for p in info.value.problems] == [str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")]
+
+
+def test_an_empty_folder_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(JourneyError, match="no journey files"):
+        load_all([tmp_path])

@@ -1,0 +1,82 @@
+"""Touchpoint.shares(): the one place volumes and probabilities become shares."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from journeymap.model import Touchpoint, Transition, parse_duration, title_from_id
+
+
+def tp(volume: float | None = None, *transitions: dict[str, object]) -> Touchpoint:
+    return Touchpoint.model_validate(
+        {"id": "t", "stage": "s", "volume": volume, "next": list(transitions)}
+    )
+
+
+def test_touchpoint_volume_divides_transition_volumes() -> None:
+    shares, drop = tp(1000, {"to": "a", "volume": 300}, {"to": "b", "volume": 200}).shares()
+    assert shares == [0.3, 0.2]
+    assert drop == pytest.approx(0.5)
+
+
+def test_transition_volumes_alone_split_by_their_sum() -> None:
+    shares, drop = tp(None, {"to": "a", "volume": 300}, {"to": "b", "volume": 100}).shares()
+    assert shares == [0.75, 0.25]
+    assert drop == 0.0
+
+
+def test_probabilities_are_taken_as_given_and_the_rest_is_drop_off() -> None:
+    shares, drop = tp(None, {"to": "a", "probability": 0.3}, {"to": "b", "probability": 0.5}).shares()
+    assert shares == [0.3, 0.5]
+    assert drop == pytest.approx(0.2)
+
+
+def test_unnumbered_transitions_share_what_is_left_equally() -> None:
+    shares, drop = tp(None, {"to": "a", "probability": 0.4}, "b", "c").shares()
+    assert shares == [0.4, pytest.approx(0.3), pytest.approx(0.3)]
+    assert drop == 0.0
+
+
+def test_no_numbers_split_equally_without_drop_off() -> None:
+    shares, drop = tp(None, "a", "b", "c").shares()
+    assert shares == [pytest.approx(1 / 3)] * 3
+    assert drop == 0.0
+
+
+def test_a_dead_end_has_no_transitions_and_no_drop_off() -> None:
+    assert tp(500).shares() == ([], 0.0)
+
+
+def test_zero_volume_touchpoint_gives_zero_shares() -> None:
+    shares, drop = tp(0, {"to": "a", "volume": 0}).shares()
+    assert shares == [0.0]
+    assert drop == 1.0
+
+
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=6), st.integers(0, 4))
+def test_shares_and_drop_off_never_exceed_one(ps: list[float], free: int) -> None:
+    scale = max(1.0, math.fsum(ps))
+    transitions: list[dict[str, object] | str] = [
+        {"to": f"n{i}", "probability": p / scale} for i, p in enumerate(ps)
+    ]
+    transitions += [f"f{i}" for i in range(free)]
+    shares, drop = tp(None, *transitions).shares()  # type: ignore[arg-type]
+    assert all(0 <= s <= 1 for s in shares)
+    assert math.fsum(shares) + drop == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30s", 30), ("15m", 900), ("2h", 7200), ("1.5d", 129600), ("2w", 1209600)]
+)
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+    assert Transition(to="x", wait=text).wait_seconds == seconds
+
+
+def test_titles_default_from_ids() -> None:
+    assert title_from_id("job-posting") == "Job posting"
+    assert tp().title == "T"
