@@ -86,7 +86,10 @@ def analyze(journey: Journey) -> Analysis:
         unreachable=sorted(ids[~reached]),
         traps=sorted(ids[traps]),
         loops=loops,
-        drop_off={f.ids[i]: _clean(f.drop[i]) for i in sorted(np.flatnonzero(f.drop > 0), key=lambda i: f.ids[i])},
+        drop_off={
+            f.ids[i]: _clean(f.drop[i])
+            for i in sorted(np.flatnonzero(f.drop > 0), key=lambda i: f.ids[i])
+        },
         success_probability={e: _clean(x[f.index[e]]) for e in sorted(journey.entry_ids)},
         flow=f,
     )

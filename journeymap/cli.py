@@ -77,7 +77,11 @@ def validate(paths: tuple[Path, ...]) -> None:
 @cli.command()
 @PATHS
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
     help="json is a stable interface for scripts.",
 )
 def analyze(paths: tuple[Path, ...], fmt: str) -> None:
@@ -113,7 +117,9 @@ def _table(r: Analysis) -> str:
     listing("Traps", r.traps, "reachable, but no success outcome can be reached from them")
     listing("Unreachable", r.unreachable, "no entry leads here")
     lines.append(f"Loops ({len(r.loops)}):")
-    lines.extend(f"  - {' -> '.join(loop)}" for loop in r.loops) if r.loops else lines.append("  none")
+    lines.extend(f"  - {' -> '.join(loop)}" for loop in r.loops) if r.loops else lines.append(
+        "  none"
+    )
     lines.append(f"Drop-off ({len(r.drop_off)}): share of customers who leave at a touchpoint")
     for tp, share in sorted(r.drop_off.items(), key=lambda kv: (-kv[1], kv[0])):
         lines.append(f"  {tp:<32} {percent(share):>7}")
@@ -123,16 +129,28 @@ def _table(r: Analysis) -> str:
 @cli.command()
 @PATHS
 @click.option(
-    "-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"), show_default=True, help="Folder to write the maps into.",
+    "-o",
+    "--output",
+    "outdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder to write the maps into.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["svg", "pdf", "png", "dot"]), default="svg",
+    "--format",
+    "fmt",
+    type=click.Choice(["svg", "pdf", "png", "dot"]),
+    default="svg",
     show_default=True,
 )
 @click.option("--theme", default=None, help="default, print, colorblind, or a theme file (YAML).")
-@click.option("--dpi", type=click.IntRange(36, 1200), default=None, help="Resolution of PNG output.")
-def render(paths: tuple[Path, ...], outdir: Path, fmt: str, theme: str | None, dpi: int | None) -> None:
+@click.option(
+    "--dpi", type=click.IntRange(36, 1200), default=None, help="Resolution of PNG output."
+)
+def render(
+    paths: tuple[Path, ...], outdir: Path, fmt: str, theme: str | None, dpi: int | None
+) -> None:
     """Draw journey maps into OUTPUT/<journey>.<format>."""
     from .rendering import render_files
     from .themes import get_theme

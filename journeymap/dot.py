@@ -43,7 +43,9 @@ def _q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def _lines(text: str, width: int, size: int | None = None, color: str | None = None, bold: bool = False) -> str:
+def _lines(
+    text: str, width: int, size: int | None = None, color: str | None = None, bold: bool = False
+) -> str:
     parts = [html_escape(line) for line in wrap(text, width)]
     body = '<br align="left"/>'.join(parts) + '<br align="left"/>'
     if bold:
@@ -101,7 +103,11 @@ def _touchpoint_label(tp: Touchpoint, a: Analysis, theme: Theme) -> tuple[str, s
         style = "rounded,filled,dotted"
     for text, color in warnings:
         rows.append(_row(f'<font point-size="9" color="{color}"><b>{html_escape(text)}</b></font>'))
-    table = '<table border="0" cellborder="0" cellspacing="0" cellpadding="1">' + "".join(rows) + "</table>"
+    table = (
+        '<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
+        + "".join(rows)
+        + "</table>"
+    )
     return f"<{table}>", fill, border, style
 
 
@@ -114,15 +120,28 @@ def _outcome_label(o: Outcome, theme: Theme) -> tuple[str, str, str, str]:
         _row(f'<font point-size="9" color="{border}"><b>{mark} {word}</b></font>'),
         _row(_lines(o.title, 24, 11, theme.text, bold=True)),
     ]
-    table = '<table border="0" cellborder="0" cellspacing="0" cellpadding="1">' + "".join(rows) + "</table>"
-    return f"<{table}>", fill, border, "filled,bold" if o.result == "lost" else "rounded,filled,bold"
+    table = (
+        '<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
+        + "".join(rows)
+        + "</table>"
+    )
+    return (
+        f"<{table}>",
+        fill,
+        border,
+        "filled,bold" if o.result == "lost" else "rounded,filled,bold",
+    )
 
 
 def _title(j: Journey, a: Analysis, theme: Theme) -> str:
-    rows = [f'<tr><td align="left"><font point-size="22"><b>{html_escape(theme.title or j.title)}</b></font></td></tr>']
+    rows = [
+        f'<tr><td align="left"><font point-size="22"><b>{html_escape(theme.title or j.title)}</b></font></td></tr>'
+    ]
     if j.persona is not None:
         who = j.persona.name + (f" — {j.persona.description}" if j.persona.description else "")
-        rows.append(f'<tr><td align="left"><font point-size="12" color="{theme.muted}">Persona: {html_escape(who)}</font></td></tr>')
+        rows.append(
+            f'<tr><td align="left"><font point-size="12" color="{theme.muted}">Persona: {html_escape(who)}</font></td></tr>'
+        )
     if a.success_probability:
         parts = [f"{j.nodes[e].title} {percent(p)}" for e, p in a.success_probability.items()]
         rows.append(
@@ -144,7 +163,9 @@ def _legend(theme: Theme) -> str:
     rows = [
         '<tr><td colspan="2" align="left"><font point-size="10"><b>Legend</b></font></td></tr>',
         swatch(theme.touchpoint_fill, theme.touchpoint_border, "touchpoint the customer sees"),
-        swatch(theme.backstage_fill, theme.backstage_border, "BACKSTAGE: behind the scenes", "dashed"),
+        swatch(
+            theme.backstage_fill, theme.backstage_border, "BACKSTAGE: behind the scenes", "dashed"
+        ),
         swatch(theme.dead_fill, theme.dead_border, "✖ DEAD END: nothing comes next"),
         swatch(theme.trap_fill, theme.trap_border, "⚠ TRAP: success can't be reached"),
         swatch(theme.success_fill, theme.success_border, "✔ SUCCESS outcome"),
@@ -155,7 +176,11 @@ def _legend(theme: Theme) -> str:
         "dashed arrow = back to an earlier stage (rework)"
         "</font></td></tr>",
     ]
-    return '<<table border="0" cellborder="0" cellspacing="3" cellpadding="1">' + "".join(rows) + "</table>>"
+    return (
+        '<<table border="0" cellborder="0" cellspacing="3" cellpadding="1">'
+        + "".join(rows)
+        + "</table>>"
+    )
 
 
 def to_dot(journey: Journey, analysis: Analysis | None = None, theme: Theme | None = None) -> str:
@@ -170,8 +195,8 @@ def to_dot(journey: Journey, analysis: Analysis | None = None, theme: Theme | No
         f" pad=0.4, nodesep=0.22, ranksep=0.45, labelloc=t, labeljust=l, splines=true,"
         f" outputorder=edgesfirst, id={_q('map-' + journey.journey)},"
         f" label={_title(journey, a, theme)}{', mclimit=0.3' if big else ''}];",
-        f"  node [shape=box, style=\"rounded,filled\", fontname={font}, fontcolor={_q(theme.text)},"
-        " margin=\"0.10,0.05\", penwidth=1.3];",
+        f'  node [shape=box, style="rounded,filled", fontname={font}, fontcolor={_q(theme.text)},'
+        ' margin="0.10,0.05", penwidth=1.3];',
         f"  edge [fontname={font}, fontsize=9, color={_q(theme.edge)}, fontcolor={_q(theme.muted)},"
         " arrowsize=0.7];",
     ]
@@ -184,10 +209,12 @@ def to_dot(journey: Journey, analysis: Analysis | None = None, theme: Theme | No
         out.append(f"  subgraph {_q(f'cluster_{k}')} {{")
         out.append(
             f"    graph [label=<<b>{k + 1}. {html_escape(stage.title)}</b>>, fontsize=14,"
-            f" style=\"rounded,filled\", fillcolor={_q(theme.stage_fill)},"
+            f' style="rounded,filled", fillcolor={_q(theme.stage_fill)},'
             f" color={_q(theme.stage_border)}, margin=14, id={_q(f'stage-{stage.id}')}];"
         )
-        out.append(f"    {_q(f'__stage{k}')} [style=invis, shape=point, width=0, height=0, label=\"\"];")
+        out.append(
+            f'    {_q(f"__stage{k}")} [style=invis, shape=point, width=0, height=0, label=""];'
+        )
         for tp in journey.touchpoints_in(stage.id):
             label, fill, border, style = _touchpoint_label(tp, a, theme)
             tooltip = tp.description or tp.title
@@ -200,8 +227,8 @@ def to_dot(journey: Journey, analysis: Analysis | None = None, theme: Theme | No
     if journey.outcomes:
         out.append(f"  subgraph {_q('cluster_outcomes')} {{")
         out.append(
-            f"    graph [label=<<b>Outcomes</b>>, fontsize=14, style=\"rounded\", color={_q(theme.stage_border)},"
-            " margin=14, id=\"stage-outcomes\"];"
+            f'    graph [label=<<b>Outcomes</b>>, fontsize=14, style="rounded", color={_q(theme.stage_border)},'
+            ' margin=14, id="stage-outcomes"];'
         )
         for o in journey.outcomes:
             label, fill, border, style = _outcome_label(o, theme)
@@ -213,7 +240,7 @@ def to_dot(journey: Journey, analysis: Analysis | None = None, theme: Theme | No
             )
         out.append("  }")
     # Anchors keep the columns in order: anchor(k) < every node of stage k < anchor(k+1).
-    out.append(f"  {_q(f'__stage{n}')} [style=invis, shape=point, width=0, height=0, label=\"\"];")
+    out.append(f'  {_q(f"__stage{n}")} [style=invis, shape=point, width=0, height=0, label=""];')
     for k, stage in enumerate(journey.stages):
         for tp in journey.touchpoints_in(stage.id):
             out.append(f"  {_q(f'__stage{k}')} -> {_q(tp.id)} [style=invis, weight=0];")
@@ -224,14 +251,18 @@ def to_dot(journey: Journey, analysis: Analysis | None = None, theme: Theme | No
     if journey.outcomes:
         out.append("  { rank=same; " + " ".join(_q(o.id) for o in journey.outcomes) + " }")
     out.extend(_edges(journey, a, theme, has_numbers, big))
-    out.append(f"  legend [shape=box, style=\"rounded\", color={_q(theme.stage_border)}, label={_legend(theme)}];")
+    out.append(
+        f'  legend [shape=box, style="rounded", color={_q(theme.stage_border)}, label={_legend(theme)}];'
+    )
     anchor = journey.outcomes[-1].id if journey.outcomes else f"__stage{n}"
     out.append(f"  {{ rank=same; {_q(anchor)}; legend }}")
     out.append("}")
     return "\n".join(out) + "\n"
 
 
-def _edges(journey: Journey, a: Analysis, theme: Theme, has_numbers: set[str], big: bool) -> Iterable[str]:
+def _edges(
+    journey: Journey, a: Analysis, theme: Theme, has_numbers: set[str], big: bool
+) -> Iterable[str]:
     order = journey.stage_index
     last = len(journey.stages)
     outcome_ids = {o.id: o for o in journey.outcomes}

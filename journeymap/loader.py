@@ -94,9 +94,12 @@ def _locate(root: yaml.Node | None, path: Path_, *, at_key: bool) -> tuple[int, 
                 if isinstance(k, yaml.ScalarNode) and k.value == str(part):
                     key, child = k, v
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                child = node.value[part]
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            child = node.value[part]
         if child is None:
             break
         node, key_node = child, key
@@ -133,7 +136,9 @@ def _construct(node: yaml.Node, src: _Source, problems: list[Problem]) -> Any:
             firsts: dict[str, Any] = {}
             for k, v in n.value:
                 if k.tag == _TAG + "merge":
-                    problems.append(src.mark_problem(k.start_mark, "YAML merge keys (<<) are not allowed"))
+                    problems.append(
+                        src.mark_problem(k.start_mark, "YAML merge keys (<<) are not allowed")
+                    )
                     continue
                 if not isinstance(k, yaml.ScalarNode) or k.tag not in (_TAG + "str", _TAG + "int"):
                     problems.append(src.mark_problem(k.start_mark, "keys must be plain text"))
@@ -156,6 +161,7 @@ def _construct(node: yaml.Node, src: _Source, problems: list[Problem]) -> Any:
         return scalar(n)
 
     def scalar(n: yaml.Node) -> Any:
+        assert isinstance(n, yaml.ScalarNode)
         tag = n.tag
         if tag == _TAG + "str":
             return n.value
@@ -193,7 +199,9 @@ def _parse(src: _Source, kind: str) -> tuple[Any, list[Problem]]:
         try:
             return json.loads(src.text, object_pairs_hook=_json_pairs), problems
         except json.JSONDecodeError as exc:
-            raise JourneyError([Problem(src.name, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}")])
+            raise JourneyError(
+                [Problem(src.name, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}")]
+            ) from None
         except _DuplicateKey:
             pass  # fall through: the YAML route finds the key and its line
     try:
@@ -210,7 +218,14 @@ def _parse(src: _Source, kind: str) -> tuple[Any, list[Problem]]:
         raise JourneyError([Problem(src.name, 1, 1, "nested too deeply")]) from None
     if root is None:
         raise JourneyError(
-            [Problem(src.name, 1, 1, "empty file: a journey needs `journey`, `stages` and `touchpoints`")]
+            [
+                Problem(
+                    src.name,
+                    1,
+                    1,
+                    "empty file: a journey needs `journey`, `stages` and `touchpoints`",
+                )
+            ]
         )
     src._root, src._composed = root, True
     data = _construct(root, src, problems)
@@ -271,7 +286,10 @@ def _message(err: Any) -> tuple[str, bool]:
             False,
         )
     if kind == "literal_error":
-        return f"{field}: {_short(value)} is not allowed; {err['msg'][len('Input should be '):]}", False
+        return (
+            f"{field}: {_short(value)} is not allowed; {err['msg'][len('Input should be ') :]}",
+            False,
+        )
     if kind == "finite_number":
         return f"{field}: must be a finite number, got {_short(value)}", False
     if kind == "too_short" and isinstance(value, list):
@@ -285,7 +303,9 @@ def _message(err: Any) -> tuple[str, bool]:
 def _validate(data: Any, src: _Source, found: list[Problem]) -> model.Journey:
     problems = set(found)
     if not isinstance(data, dict):
-        problems.add(src.problem((), "a journey file must be a mapping of keys (journey:, stages:, ...)"))
+        problems.add(
+            src.problem((), "a journey file must be a mapping of keys (journey:, stages:, ...)")
+        )
         raise JourneyError(sorted(problems))
     try:
         journey = model.Journey.model_validate(data)
@@ -341,13 +361,13 @@ def _prune(data: dict[str, Any], loc: Path_, dropped: set[str], *, extra: bool) 
         data["journey"] = "invalid"
         return
     if extra:
-        parent = data
+        parent: Any = data
         for part in loc[:-1]:
             parent = parent[part]
         parent.pop(loc[-1], None)
         return
     parents: list[tuple[Any, str | int]] = []
-    node = data
+    node: Any = data
     for part in loc:
         parents.append((node, part))
         try:
@@ -355,7 +375,11 @@ def _prune(data: dict[str, Any], loc: Path_, dropped: set[str], *, extra: bool) 
         except (KeyError, IndexError, TypeError):
             break
     for container, part in reversed(parents):
-        if isinstance(container, dict) and part in _OPTIONAL and part not in ("stages", "touchpoints"):
+        if (
+            isinstance(container, dict)
+            and part in _OPTIONAL
+            and part not in ("stages", "touchpoints")
+        ):
             container.pop(part, None)
             return
         if isinstance(container, list) and isinstance(part, int) and part < len(container):
@@ -395,7 +419,14 @@ def _read(path: Path, name: str) -> str:
     limit = MAX_BYTES[kind]
     if size > limit:
         raise JourneyError(
-            [Problem(name, 1, 1, f"file is {size / 2**20:.1f} MiB; journeys over {limit // 2**20} MiB are refused")]
+            [
+                Problem(
+                    name,
+                    1,
+                    1,
+                    f"file is {size / 2**20:.1f} MiB; journeys over {limit // 2**20} MiB are refused",
+                )
+            ]
         )
     try:
         raw = path.read_bytes()
@@ -408,7 +439,14 @@ def _read(path: Path, name: str) -> str:
         line = before.count(b"\n") + 1
         column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
         raise JourneyError(
-            [Problem(name, line, column, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8")]
+            [
+                Problem(
+                    name,
+                    line,
+                    column,
+                    f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
+                )
+            ]
         ) from None
     return text.removeprefix("\ufeff")
 
@@ -426,9 +464,7 @@ def find_files(paths: Iterable[str | Path]) -> list[Path]:
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            inside = sorted(
-                f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES
-            )
+            inside = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES)
             if not inside:
                 raise JourneyError(f"{p}: no journey files (*.yaml, *.yml, *.json) in this folder")
             found.extend(inside)
@@ -456,7 +492,9 @@ def load_all(paths: Iterable[str | Path]) -> list[model.Journey]:
         if j.journey in owners:
             src = _Source(str(f), f.read_text("utf-8"))
             problems.append(
-                src.problem(("journey",), f"journey id '{j.journey}' is already used by {owners[j.journey]}")
+                src.problem(
+                    ("journey",), f"journey id '{j.journey}' is already used by {owners[j.journey]}"
+                )
             )
             continue
         owners[j.journey] = str(f)

@@ -206,7 +206,8 @@ class Journey(_Strict):
     def nodes(self) -> dict[str, Touchpoint | Outcome]:
         """Touchpoints then outcomes by id: the nodes of the journey graph."""
         found: dict[str, Touchpoint | Outcome] = {}
-        for node in [*self.touchpoints, *self.outcomes]:
+        every: list[Touchpoint | Outcome] = [*self.touchpoints, *self.outcomes]
+        for node in every:
             found.setdefault(node.id, node)
         return found
 

@@ -72,7 +72,9 @@ def render(
 
     data = layout(dot, format, dpi=dpi)
     if format == "svg":
-        data = _accessible_svg(data, t.title or journey.title, describe(journey, a), f"map-{journey.journey}")
+        data = _accessible_svg(
+            data, t.title or journey.title, describe(journey, a), f"map-{journey.journey}"
+        )
     return data
 
 

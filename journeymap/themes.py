@@ -69,14 +69,20 @@ class Theme:
         known = {f.name for f in fields(cls)} - {"name"}
         base = THEMES.get(str(data.pop("base", "default")))
         if base is None:
-            problems.append(src.problem(("base",), f"no built-in theme named; use one of {', '.join(THEMES)}"))
+            problems.append(
+                src.problem(("base",), f"no built-in theme named; use one of {', '.join(THEMES)}")
+            )
             base = THEMES["default"]
         values: dict[str, Any] = {}
         for key, value in data.items():
             if key not in known:
                 from .errors import did_you_mean
 
-                problems.append(src.problem((key,), f"unknown theme key '{key}'" + did_you_mean(key, known), at_key=True))
+                problems.append(
+                    src.problem(
+                        (key,), f"unknown theme key '{key}'" + did_you_mean(key, known), at_key=True
+                    )
+                )
             elif not isinstance(value, str):
                 problems.append(src.problem((key,), f"{key}: expected text, got {value!r}"))
             else:

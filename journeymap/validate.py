@@ -7,11 +7,11 @@ Pure: it returns issues with a path into the document (``("touchpoints", 3,
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from .errors import did_you_mean
-from .model import Journey
+from .model import Journey, Outcome, Touchpoint
 
 __all__ = ["Issue", "check"]
 
@@ -41,11 +41,17 @@ def _ids(j: Journey) -> Iterator[Issue]:
     for i, stage in enumerate(j.stages):
         path: Path = ("stages", i)
         if stage.id in seen:
-            yield Issue((*path, "id"), f"stage '{stage.id}' is declared twice", first=seen[stage.id])
+            yield Issue(
+                (*path, "id"), f"stage '{stage.id}' is declared twice", first=seen[stage.id]
+            )
         else:
             seen[stage.id] = path
     nodes: dict[str, Path] = {}
-    for kind, items in (("touchpoints", j.touchpoints), ("outcomes", j.outcomes)):
+    groups: list[tuple[str, Sequence[Touchpoint | Outcome]]] = [
+        ("touchpoints", j.touchpoints),
+        ("outcomes", j.outcomes),
+    ]
+    for kind, items in groups:
         for i, node in enumerate(items):
             path = (kind, i)
             if node.id in nodes:
@@ -64,7 +70,8 @@ def _stages(j: Journey) -> Iterator[Issue]:
         if tp.stage not in j.stage_index:
             yield Issue(
                 ("touchpoints", i, "stage"),
-                f"stage '{tp.stage}' is not declared under `stages`" + did_you_mean(tp.stage, declared),
+                f"stage '{tp.stage}' is not declared under `stages`"
+                + did_you_mean(tp.stage, declared),
                 refs=(tp.stage,),
             )
 

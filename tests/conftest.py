@@ -41,7 +41,9 @@ def make_journey() -> Callable[..., Journey]:
     return journey
 
 
-def run_cli(*args: str | os.PathLike[str], cwd: Path | None = None, **kw: Any) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str | os.PathLike[str], cwd: Path | None = None, **kw: Any
+) -> subprocess.CompletedProcess[str]:
     """``journeymap ARGS`` as a real subprocess, the way users run it."""
     return subprocess.run(
         [sys.executable, "-m", "journeymap", *map(str, args)],

@@ -154,7 +154,16 @@ def test_a_closed_loop_never_succeeds(make_journey: Make) -> None:
 
 def test_to_dict_is_the_stable_json_shape(make_journey: Make) -> None:
     d = analyze(make_journey(LOOP)).to_dict()
-    for key in ("journey", "entries", "dead_ends", "unreachable", "traps", "loops", "drop_off", "success_probability"):
+    for key in (
+        "journey",
+        "entries",
+        "dead_ends",
+        "unreachable",
+        "traps",
+        "loops",
+        "drop_off",
+        "success_probability",
+    ):
         assert key in d
     assert d["journey"] == "loop"
 
@@ -184,7 +193,9 @@ def chains(draw: st.DrawFn) -> tuple[int, list[tuple[int, int, float]]]:
 
 @settings(max_examples=200, deadline=None)
 @given(chains(), st.lists(st.floats(0, 1), min_size=9, max_size=9))
-def test_component_solve_equals_a_dense_solve(chain: tuple[int, list[tuple[int, int, float]]], b: list[float]) -> None:
+def test_component_solve_equals_a_dense_solve(
+    chain: tuple[int, list[tuple[int, int, float]]], b: list[float]
+) -> None:
     import scipy.sparse as sp
 
     n, edges = chain

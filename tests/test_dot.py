@@ -31,11 +31,13 @@ def test_shares_waits_and_warnings_are_drawn(make_journey: Make) -> None:
     assert "UNREACHABLE" in dot
     # a transition back to an earlier stage does not bend the columns
     assert re.search(r'"reapply" -> "apply" \[style=dashed, constraint=false', dot)
-    assert 'shape=octagon' in dot  # lost outcomes differ by shape, not only colour
+    assert "shape=octagon" in dot  # lost outcomes differ by shape, not only colour
 
 
 def test_text_from_the_journey_is_escaped(make_journey: Make) -> None:
-    j = make_journey(LOOP.replace("  - id: start\n", '  - id: start\n    title: <b>"Hi" & bye</b>\n'))
+    j = make_journey(
+        LOOP.replace("  - id: start\n", '  - id: start\n    title: <b>"Hi" & bye</b>\n')
+    )
     dot = to_dot(j)
     assert "&lt;b&gt;&quot;Hi&quot; &amp; bye&lt;/b&gt;" in dot
     assert '<b>"Hi"' not in dot

@@ -94,8 +94,14 @@ def test_every_error_is_reported_at_once_with_line_and_column() -> None:
         ("    quality: 2.5\n", "6:14: quality: Input should be a valid integer, got 2.5"),
         ("    volume: '12'\n", "6:13: volume: Input should be a valid number, got '12'"),
         ("    duration: 5 minutes\n", "6:15: duration '5 minutes' is not a duration"),
-        ("    layer: backstag\n", "6:12: layer: 'backstag' is not allowed; 'frontstage' or 'backstage'"),
-        ("    importance: {customer: 6}\n", "6:28: customer: Input should be less than or equal to 5"),
+        (
+            "    layer: backstag\n",
+            "6:12: layer: 'backstag' is not allowed; 'frontstage' or 'backstage'",
+        ),
+        (
+            "    importance: {customer: 6}\n",
+            "6:28: customer: Input should be less than or equal to 5",
+        ),
         ("    colour: red\n", "6:5: unknown key 'colour'"),
         ("    chanel: web\n", "6:5: unknown key 'chanel' (did you mean 'channel'?)"),
         ("    stage: a\n", "6:5: key 'stage' is given twice in this mapping (first on line 5)"),
@@ -177,7 +183,9 @@ def test_a_journey_without_any_entry_is_refused() -> None:
 
 
 def test_empty_and_several_documents_and_non_mappings() -> None:
-    assert problems("") == ["j.yaml:1:1: empty file: a journey needs `journey`, `stages` and `touchpoints`"]
+    assert problems("") == [
+        "j.yaml:1:1: empty file: a journey needs `journey`, `stages` and `touchpoints`"
+    ]
     assert problems("# only a comment\n")[0].startswith("j.yaml:1:1: empty file")
     assert problems(GOOD + "---\njourney: y\n") == [
         "j.yaml:15:1: invalid YAML: several YAML documents in one file; put one journey in each file"
@@ -200,7 +208,9 @@ def test_an_alias_bomb_is_refused_quickly_and_cheaply(tmp_path: Path) -> None:
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i in range(1, 9):
         prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
-        lines.append(f"{cur}: &{cur} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]")
+        lines.append(
+            f"{cur}: &{cur} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]"
+        )
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text("\n".join(lines) + "\n")
     assert bomb.stat().st_size < 800
@@ -214,7 +224,9 @@ def test_an_alias_bomb_is_refused_quickly_and_cheaply(tmp_path: Path) -> None:
 
 
 def test_merge_keys_and_foreign_tags_are_refused() -> None:
-    assert "j.yaml:2:1: YAML merge keys (<<) are not allowed" in problems("journey: x\n<<: {title: y}\n")
+    assert "j.yaml:2:1: YAML merge keys (<<) are not allowed" in problems(
+        "journey: x\n<<: {title: y}\n"
+    )
     assert "j.yaml:1:10: unsupported YAML tag tag:yaml.org,2002:binary" in problems(
         "journey: !!binary aGVsbG8=\n"
     )
@@ -241,7 +253,9 @@ def test_a_utf8_bom_is_accepted(tmp_path: Path) -> None:
     assert load(f).journey == "mini"
 
 
-def test_oversized_files_are_refused_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oversized_files_are_refused_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(loader.MAX_BYTES, "yaml", 100)
     f = tmp_path / "big.yaml"
     f.write_text(GOOD)
@@ -294,7 +308,10 @@ def test_problems_of_several_files_are_gathered(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text("")
     with pytest.raises(JourneyError) as info:
         load_all([tmp_path])
-    assert [p.file for p in info.value.problems] == [str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")]
+    assert [p.file for p in info.value.problems] == [
+        str(tmp_path / "a.yaml"),
+        str(tmp_path / "b.yaml"),
+    ]
 
 
 def test_an_empty_folder_is_an_error(tmp_path: Path) -> None:

@@ -30,7 +30,9 @@ def test_transition_volumes_alone_split_by_their_sum() -> None:
 
 
 def test_probabilities_are_taken_as_given_and_the_rest_is_drop_off() -> None:
-    shares, drop = tp(None, {"to": "a", "probability": 0.3}, {"to": "b", "probability": 0.5}).shares()
+    shares, drop = tp(
+        None, {"to": "a", "probability": 0.3}, {"to": "b", "probability": 0.5}
+    ).shares()
     assert shares == [0.3, 0.5]
     assert drop == pytest.approx(0.2)
 
@@ -70,7 +72,8 @@ def test_shares_and_drop_off_never_exceed_one(ps: list[float], free: int) -> Non
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("30s", 30), ("15m", 900), ("2h", 7200), ("1.5d", 129600), ("2w", 1209600)]
+    ("text", "seconds"),
+    [("30s", 30), ("15m", 900), ("2h", 7200), ("1.5d", 129600), ("2w", 1209600)],
 )
 def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds

@@ -31,7 +31,17 @@ def test_svg_is_xml_with_stage_and_touchpoint_titles(make_journey: Make) -> None
     assert root.find(f"{SVG}title").text == "Loop journey"  # type: ignore[union-attr]
     assert "Dead ends: Stuck" in root.find(f"{SVG}desc").text  # type: ignore[operator, union-attr]
     words = texts(svg)
-    for title in ("1. A", "2. B", "Start", "Apply", "Interview", "Reapply", "Placed", "Gave up", "Legend"):
+    for title in (
+        "1. A",
+        "2. B",
+        "Start",
+        "Apply",
+        "Interview",
+        "Reapply",
+        "Placed",
+        "Gave up",
+        "Legend",
+    ):
         assert title in words
     ids = {e.get("id") for e in root.iter()}
     assert {"map-tp-start", "map-tp-placed", "stage-a", "stage-b"} <= ids
@@ -59,7 +69,9 @@ def test_png_dpi_scales_the_picture(make_journey: Make) -> None:
     def width(png: bytes) -> int:
         return int(struct.unpack(">I", png[16:20])[0])
 
-    assert width(render(j, "png", dpi=144)) == pytest.approx(2 * width(render(j, "png", dpi=72)), rel=0.02)
+    assert width(render(j, "png", dpi=144)) == pytest.approx(
+        2 * width(render(j, "png", dpi=72)), rel=0.02
+    )
 
 
 def test_unknown_format_is_a_user_error(make_journey: Make) -> None:

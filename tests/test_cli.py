@@ -1,0 +1,138 @@
+"""The CLI as users run it: a real process, its exit status, its output and its files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from journeymap.cli import cli as command
+
+from .test_analysis import LOOP
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+BROKEN = """\
+journey: broken
+stages: [a]
+touchpoints:
+  - id: t
+    stage: b
+    quality: 9
+    next: [nowhere]
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_help_lists_the_commands(cli: Run) -> None:
+    r = cli("--help")
+    assert r.returncode == 0
+    for name in ("validate", "analyze", "render"):
+        assert name in r.stdout
+
+
+def test_help_does_not_import_the_heavy_libraries() -> None:
+    code = (
+        "import sys; from journeymap.cli import cli\n"
+        "try:\n    cli(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('networkx', 'scipy', 'pydantic', 'yaml', 'pygraphviz', 'jinja2') if m in sys.modules]\n"
+        "print(heavy)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_validate_ok(cli: Run, tmp_path: Path) -> None:
+    f = write(tmp_path, "loop.yaml", LOOP)
+    r = cli("validate", f)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"ok  {f}  (loop: 2 stages, 8 touchpoints, 2 outcomes)")
+
+
+def test_a_broken_file_gets_every_error_at_once_and_no_traceback(cli: Run, tmp_path: Path) -> None:
+    f = write(tmp_path, "broken.yaml", BROKEN)
+    for args in (("validate", f), ("analyze", f), ("render", f, "-o", tmp_path / "out")):
+        r = cli(*args)
+        assert r.returncode == 1
+        assert "Traceback" not in r.stderr
+        assert r.stderr.splitlines() == [
+            f"{f}:5:12: stage 'b' is not declared under `stages`",
+            f"{f}:6:14: quality: Input should be less than or equal to 5, got 9",
+            f"{f}:7:12: 'nowhere' is not a touchpoint or outcome",
+            "3 problems in 1 file",
+        ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_wrong_usage_exits_2(cli: Run, tmp_path: Path) -> None:
+    assert cli("validate").returncode == 2
+    assert cli("validate", tmp_path / "missing.yaml").returncode == 2
+    assert cli("analyze", write(tmp_path, "l.yaml", LOOP), "--format", "xml").returncode == 2
+    assert cli("frobnicate").returncode == 2
+
+
+def test_analyze_json_for_a_file_and_a_folder(cli: Run, tmp_path: Path) -> None:
+    f = write(tmp_path, "loop.yaml", LOOP)
+    r = cli("analyze", f, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["journey"] == "loop"
+    assert data["success_probability"] == {"start": 0.4}
+    assert data["loops"] == [["apply", "interview", "reapply"], ["spin", "spin2"]]
+    assert data["drop_off"] == {"start": 0.2}
+    write(tmp_path, "second.yaml", LOOP.replace("journey: loop", "journey: second"))
+    r = cli("analyze", tmp_path, "--format", "json")
+    assert [d["journey"] for d in json.loads(r.stdout)] == ["loop", "second"]
+
+
+def test_analyze_table(cli: Run, tmp_path: Path) -> None:
+    r = cli("analyze", write(tmp_path, "loop.yaml", LOOP))
+    assert r.returncode == 0, r.stderr
+    assert "start" in r.stdout and "40%" in r.stdout
+    assert "Dead ends (1)" in r.stdout
+    assert "apply -> interview -> reapply" in r.stdout
+
+
+def test_render_writes_into_output_by_default(cli: Run, tmp_path: Path) -> None:
+    write(tmp_path, "loop.yaml", LOOP)
+    r = cli("render", "loop.yaml", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"wrote {Path('output') / 'loop.svg'}"
+    assert (tmp_path / "output" / "loop.svg").read_bytes().startswith(b"<?xml")
+    assert "Fontconfig" not in r.stderr
+
+
+def test_render_formats(cli: Run, tmp_path: Path) -> None:
+    f = write(tmp_path, "loop.yaml", LOOP)
+    for fmt, magic in (("pdf", b"%PDF"), ("png", b"\x89PNG"), ("dot", b"digraph")):
+        r = cli("render", f, "-o", tmp_path / "o", "--format", fmt)
+        assert r.returncode == 0, r.stderr
+        assert (tmp_path / "o" / f"loop.{fmt}").read_bytes().startswith(magic)
+
+
+def test_a_broken_file_in_a_folder_writes_nothing(cli: Run, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    write(src, "a.yaml", LOOP)
+    write(src, "b.yaml", BROKEN)
+    r = cli("render", src, "-o", tmp_path / "out")
+    assert r.returncode == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_python_dash_m_and_click_runner_agree(tmp_path: Path) -> None:
+    f = write(tmp_path, "loop.yaml", LOOP)
+    result = CliRunner().invoke(command, ["analyze", str(f), "--format", "json"])
+    assert result.exit_code == 0
+    assert json.loads(result.output)["success_probability"] == {"start": 0.4}
+    result = CliRunner().invoke(command, ["validate", str(write(tmp_path, "b.yaml", BROKEN))])
+    assert result.exit_code == 1
