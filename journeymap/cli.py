@@ -160,6 +160,15 @@ def render(
         click.echo(f"wrote {path}")
 
 
+# Lost paths (#3) -------------------------------------------------------------
+
+
+# Canvas, worksheets and cards (#4) ----------------------------------------------
+
+
+# The HTML report (#5) -----------------------------------------------------------
+
+
 def main() -> None:
     cli(prog_name="journeymap")
 
