@@ -17,8 +17,17 @@ from .errors import JourneyError
 __all__ = ["write_files"]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_files(files: Mapping[Path, bytes]) -> list[Path]:
     """Write every file or none."""
+    # mkstemp creates files readable by their owner only; a map is meant to be shared
+    # (served by a web server, opened by a colleague), so give it the usual permissions.
+    mode = 0o666 & ~_umask()
     staged: list[tuple[str, Path]] = []
     try:
         for path, data in files.items():
@@ -27,6 +36,7 @@ def write_files(files: Mapping[Path, bytes]) -> list[Path]:
             staged.append((tmp, path))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
+            os.chmod(tmp, mode)
         for tmp, path in staged:
             os.replace(tmp, path)
     except OSError as exc:
