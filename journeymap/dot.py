@@ -224,21 +224,20 @@ def to_dot(journey: Journey, analysis: Analysis | None = None, theme: Theme | No
             )
         out.append("  }")
     n = len(journey.stages)
-    # Success outcomes close the map on the right. A lost outcome is drawn where customers
-    # are lost, next to the touchpoints that lead to it, so its edges stay short and the
-    # reader sees the loss in its stage; only one that nothing leads to joins the right.
-    targets = {t.to for tp in journey.touchpoints for t in tp.next}
-    free = [o for o in journey.outcomes if o.result == "lost" and o.id in targets]
-    right = [o for o in journey.outcomes if o not in free]
-    for o in free:
-        out.append(_outcome_node(o, theme, indent="  "))
-    if right:
+    if journey.outcomes:
         out.append(f"  subgraph {_q('cluster_outcomes')} {{")
         out.append(
-            '    graph [label=<<b>Outcomes</b>>, fontsize=14, style="rounded",'
-            f' color={_q(theme.stage_border)}, margin=14, id="stage-outcomes"];'
+            f'    graph [label=<<b>Outcomes</b>>, fontsize=14, style="rounded", color={_q(theme.stage_border)},'
+            ' margin=14, id="stage-outcomes"];'
         )
-        out.extend(_outcome_node(o, theme, indent="    ") for o in right)
+        for o in journey.outcomes:
+            label, fill, border, style = _outcome_label(o, theme)
+            shape = "box" if o.result == "success" else "octagon"
+            out.append(
+                f"    {_q(o.id)} [id={_q('map-tp-' + o.id)}, shape={shape}, label={label},"
+                f" fillcolor={_q(fill)}, color={_q(border)}, style={_q(style)},"
+                f" tooltip={_q(o.description or o.title)}];"
+            )
         out.append("  }")
     # Anchors keep the columns in order: anchor(k) < every node of stage k < anchor(k+1).
     out.append(f'  {_q(f"__stage{n}")} [style=invis, shape=point, width=0, height=0, label=""];')
@@ -247,28 +246,18 @@ def to_dot(journey: Journey, analysis: Analysis | None = None, theme: Theme | No
             out.append(f"  {_q(f'__stage{k}')} -> {_q(tp.id)} [style=invis, weight=0];")
             out.append(f"  {_q(tp.id)} -> {_q(f'__stage{k + 1}')} [style=invis, weight=0];")
         out.append(f"  {_q(f'__stage{k}')} -> {_q(f'__stage{k + 1}')} [style=invis, weight=10];")
-    for o in right:
+    for o in journey.outcomes:
         out.append(f"  {_q(f'__stage{n}')} -> {_q(o.id)} [style=invis, weight=0];")
-    if right:
-        out.append("  { rank=same; " + " ".join(_q(o.id) for o in right) + " }")
+    if journey.outcomes:
+        out.append("  { rank=same; " + " ".join(_q(o.id) for o in journey.outcomes) + " }")
     out.extend(_edges(journey, a, theme, has_numbers, big))
     out.append(
         f'  legend [shape=box, style="rounded", color={_q(theme.stage_border)}, label={_legend(theme)}];'
     )
-    anchor = right[-1].id if right else f"__stage{n}"
+    anchor = journey.outcomes[-1].id if journey.outcomes else f"__stage{n}"
     out.append(f"  {{ rank=same; {_q(anchor)}; legend }}")
     out.append("}")
     return "\n".join(out) + "\n"
-
-
-def _outcome_node(o: Outcome, theme: Theme, *, indent: str) -> str:
-    label, fill, border, style = _outcome_label(o, theme)
-    shape = "box" if o.result == "success" else "octagon"
-    return (
-        f"{indent}{_q(o.id)} [id={_q('map-tp-' + o.id)}, shape={shape}, label={label},"
-        f" fillcolor={_q(fill)}, color={_q(border)}, style={_q(style)},"
-        f" tooltip={_q(o.description or o.title)}];"
-    )
 
 
 def _edges(
