@@ -110,17 +110,15 @@ def flow(journey: Journey) -> Flow:
     tps = journey.touchpoints
     ids = [tp.id for tp in tps] + [o.id for o in journey.outcomes]
     index = {ident: i for i, ident in enumerate(ids)}
-    src: list[int] = []
-    dst: list[int] = []
+    # One pass in comprehensions: this runs over a million transitions on big journeys.
+    counts = np.fromiter((len(tp.next) for tp in tps), dtype=np.int64, count=len(tps))
+    dst = [index[t.to] for tp in tps for t in tp.next]
     prob: list[float] = []
     drop = np.zeros(len(ids))
     for i, tp in enumerate(tps):
-        shares, leave = tp.shares()
-        drop[i] = leave
-        for t, p in zip(tp.next, shares, strict=True):
-            src.append(i)
-            dst.append(index[t.to])
-            prob.append(p)
+        if tp.next:
+            shares, drop[i] = tp.shares()
+            prob.extend(shares)
     success = np.zeros(len(ids), dtype=bool)
     lost = np.zeros(len(ids), dtype=bool)
     for k, o in enumerate(journey.outcomes, start=len(tps)):
@@ -128,7 +126,7 @@ def flow(journey: Journey) -> Flow:
     return Flow(
         ids=ids,
         n_touchpoints=len(tps),
-        src=np.asarray(src, dtype=np.int64),
+        src=np.repeat(np.arange(len(tps), dtype=np.int64), counts),
         dst=np.asarray(dst, dtype=np.int64),
         prob=np.asarray(prob, dtype=np.float64),
         drop=drop,
@@ -202,14 +200,28 @@ class Solution:
                 leak = 1.0 - np.asarray(sub.sum(axis=1)).ravel()
                 if np.all(leak <= 1e-15) and not np.any(rhs):
                     continue  # a closed loop: nobody leaves, nobody arrives anywhere
-                a = sp.identity(len(nodes), format="csc") - sub.tocsc()
-                if len(nodes) <= 1500:
-                    x[nodes] = np.linalg.solve(a.toarray(), rhs)
-                else:
-                    from scipy.sparse.linalg import spsolve
-
-                    x[nodes] = spsolve(a, rhs)
+                a = sp.identity(len(nodes), format="csr") - sub.tocsr()
+                x[nodes] = _solve_component(a, rhs)
         return x
+
+
+def _solve_component(a: sp.csr_matrix, rhs: Floats) -> Floats:
+    """Solve (I - Q_C) x = rhs for one strongly connected component.
+
+    Small components are solved densely. A large one (a merged or generated journey
+    where rework ties thousands of touchpoints together) would fill in under sparse
+    LU (seconds at 10,000 touchpoints, minutes at 100,000), while GMRES converges
+    to machine precision in milliseconds: customers leave a journey at a steady
+    rate, so I - Q_C is well conditioned. LU stays as the fallback.
+    """
+    if a.shape[0] <= 1500:
+        return np.asarray(np.linalg.solve(a.toarray(), rhs))
+    from scipy.sparse.linalg import gmres, spsolve
+
+    x, info = gmres(a, rhs, rtol=1e-13, atol=0.0, restart=50, maxiter=2000)
+    if info == 0:
+        return np.asarray(x)
+    return np.asarray(spsolve(a.tocsc(), rhs))  # pragma: no cover - ill-conditioned only
 
 
 def to_networkx(journey: Journey) -> nx.DiGraph:
