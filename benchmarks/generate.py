@@ -61,7 +61,8 @@ def journey(touchpoints: int, transitions: int, stages: int = 0, seed: int = 1) 
             "id": ident,
             "title": f"Touchpoint {ident[1:]}",
             "stage": f"s{k}",
-            "owner": f"Team {rng.randrange(12)}",
+            # Teams own stretches of a journey; one touchpoint in five is another team's.
+            "owner": f"Team {k % 12 if rng.random() < 0.8 else rng.randrange(12)}",
             "channel": rng.choice(["web", "phone", "email", "in person", "app"]),
             "importance": {"customer": rng.randint(1, 5), "company": rng.randint(1, 5)},
             "quality": rng.randint(1, 5),

@@ -7,14 +7,34 @@ each against values worked out by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .graph import Flow, Solution, flow
 from .model import Journey
 
-__all__ = ["Analysis", "analyze"]
+if TYPE_CHECKING:
+    from .findings import Config, Finding
+
+__all__ = ["Analysis", "Leak", "analyze"]
+
+
+@dataclass(frozen=True)
+class Leak:
+    """Where a share of the customers who start at the entries is lost.
+
+    ``kind`` is ``drop-off`` (they leave at this touchpoint), ``dead-end``,
+    ``outcome`` (a lost outcome) or ``loop`` (they enter a loop with no way out
+    here and never leave it).
+    """
+
+    node: str
+    kind: str
+    share: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"node": self.node, "kind": self.kind, "share": self.share}
 
 
 @dataclass(frozen=True)
@@ -30,6 +50,10 @@ class Analysis:
     loops: list[list[str]]
     drop_off: dict[str, float]
     success_probability: dict[str, float]
+    success_share: float
+    leaks: list[Leak]
+    findings: list[Finding]
+    metrics: dict[str, Any]
     flow: Flow = field(repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -43,6 +67,10 @@ class Analysis:
             "loops": self.loops,
             "drop_off": self.drop_off,
             "success_probability": self.success_probability,
+            "success_share": self.success_share,
+            "leaks": [leak.to_dict() for leak in self.leaks],
+            "findings": [finding.to_dict() for finding in self.findings],
+            "metrics": self.metrics,
         }
 
 
@@ -51,12 +79,75 @@ def _clean(p: float) -> float:
     return float(round(p, 12)) + 0.0
 
 
+def _by_id(f: Flow, values: np.ndarray) -> dict[str, float]:
+    """The non-zero values by node id, ids sorted, rounded like :func:`_clean`."""
+    where = np.flatnonzero(values > 0)
+    rounded = (np.round(values[where], 12) + 0.0).tolist()
+    return dict(sorted(zip((f.ids[i] for i in where), rounded, strict=True)))
+
+
 def success_probability(f: Flow) -> np.ndarray:
     """Per node, the probability of ending in a success outcome from there."""
     return Solution.of(f.chain).solve(f.success.astype(np.float64))
 
 
-def analyze(journey: Journey) -> Analysis:
+def entry_weights(journey: Journey, f: Flow) -> np.ndarray:
+    """How the customers who start are spread over the entries.
+
+    By the entries' volumes when every entry has one (that is how many start
+    there), else equally: without numbers no entry is more likely than another.
+    """
+    s = np.zeros(f.n)
+    entries = journey.entry_ids
+    if not entries:
+        return s
+    volumes = [journey.nodes[e].volume for e in entries]  # type: ignore[union-attr]
+    if all(v is not None and v > 0 for v in volumes):
+        total = float(sum(volumes))  # type: ignore[arg-type]
+        for e, v in zip(entries, volumes, strict=True):
+            s[f.index[e]] += float(v) / total  # type: ignore[arg-type]
+    else:
+        for e in entries:
+            s[f.index[e]] += 1.0 / len(entries)
+    return s
+
+
+def leaks(journey: Journey, f: Flow, closed: np.ndarray) -> tuple[list[Leak], float]:
+    """The expected share lost at each place, and the share that succeeds.
+
+    Expected visits v solve v = s + Q^T v over the absorbing chain, with the loops
+    that nobody leaves cut open (their nodes absorb what enters them). What is lost
+    at a touchpoint is its visits times its drop-off (all of them at a dead end);
+    at an outcome, its visits. The shares and the success add up to 1.
+    """
+    import scipy.sparse as sp
+
+    keep = ~closed[f.src] & (f.prob > 0)
+    q = sp.csr_matrix((f.prob[keep], (f.dst[keep], f.src[keep])), shape=(f.n, f.n))
+    visits = Solution.of(q).solve(entry_weights(journey, f))
+    is_tp = np.arange(f.n) < f.n_touchpoints
+    dead = is_tp & (f.out_degree == 0)
+    lost = np.zeros(f.n)
+    kind = np.full(f.n, "", dtype=object)
+    lost[is_tp] = (visits * f.drop)[is_tp]
+    kind[is_tp & (f.drop > 0)] = "drop-off"
+    lost[dead] = visits[dead]
+    kind[dead] = "dead-end"
+    lost[f.lost] = visits[f.lost]
+    kind[f.lost] = "outcome"
+    lost[closed] = visits[closed]
+    kind[closed] = "loop"
+    places = np.flatnonzero((lost > 1e-15) & (kind != ""))
+    ranked = sorted(places.tolist(), key=lambda i: (-_clean(float(lost[i])), f.ids[i]))
+    found = [Leak(f.ids[i], str(kind[i]), _clean(lost[i])) for i in ranked]
+    return found, _clean(float(visits[f.success].sum()))
+
+
+def analyze(journey: Journey, config: Config | None = None) -> Analysis:
+    """Everything ``journeymap analyze`` reports; ``config`` tunes the findings."""
+    from .findings import _Facts, find
+    from .paths import _closed_loops
+
     f = flow(journey)
     ids = np.asarray(f.ids, dtype=object)
     t = f.n_touchpoints
@@ -77,19 +168,73 @@ def analyze(journey: Journey) -> Analysis:
         groups.setdefault(int(labels[i]), []).append(f.ids[i])
     loops = sorted(sorted(g) for g in groups.values())
 
+    closed = _closed_loops(f)
+    closed_groups: dict[int, list[str]] = {}
+    for i in np.flatnonzero(closed & reached):
+        closed_groups.setdefault(int(labels[i]), []).append(f.ids[i])
+    closed_loops = sorted(sorted(g) for g in closed_groups.values())
+
     x = success_probability(f)
+    lost_at, success_share = leaks(journey, f, closed)
+    dead_ends = sorted(ids[dead])
+    unreachable = sorted(ids[~reached])
+    trap_ids = sorted(ids[traps])
+    facts = _Facts(journey, f, dead_ends, unreachable, trap_ids, closed_loops)
     return Analysis(
         journey=journey.journey,
         title=journey.title,
         entries=sorted(journey.entry_ids),
-        dead_ends=sorted(ids[dead]),
-        unreachable=sorted(ids[~reached]),
-        traps=sorted(ids[traps]),
+        dead_ends=dead_ends,
+        unreachable=unreachable,
+        traps=trap_ids,
         loops=loops,
-        drop_off={
-            f.ids[i]: _clean(f.drop[i])
-            for i in sorted(np.flatnonzero(f.drop > 0), key=lambda i: f.ids[i])
-        },
+        drop_off=_by_id(f, f.drop),
         success_probability={e: _clean(x[f.index[e]]) for e in sorted(journey.entry_ids)},
+        success_share=success_share,
+        leaks=lost_at,
+        findings=find(facts, config),
+        metrics=metrics(journey, f, len(loops)),
         flow=f,
     )
+
+
+def metrics(journey: Journey, f: Flow, loops: int) -> dict[str, Any]:
+    """Breadth, depth and complexity of the journey, and who and where it happens.
+
+    Routes are counted over the condensation, each loop as one step: the number of
+    distinct ways through the journey, without the endless variants loops add.
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    from .paths import count_routes, routes
+
+    breadth = {s.id: len(journey.touchpoints_in(s.id)) for s in journey.stages}
+    steps = None
+    if len(f.entries) and f.success.any():
+        hops = f.chain.copy()
+        hops.data[:] = 1.0
+        dist = dijkstra(hops, directed=True, indices=f.entries, min_only=True)
+        best = dist[f.success].min()
+        steps = None if not np.isfinite(best) else int(best)
+    top = routes(journey, f, to="success", limit=1) if f.success.any() else []
+    channels: dict[str, int] = {}
+    owners: dict[str, int] = {}
+    for tp in journey.touchpoints:
+        if tp.channel:
+            channels[tp.channel] = channels.get(tp.channel, 0) + 1
+        if tp.owner:
+            owners[tp.owner] = owners.get(tp.owner, 0) + 1
+    ends = f.success | f.lost
+    return {
+        "stages": len(journey.stages),
+        "touchpoints": f.n_touchpoints,
+        "outcomes": f.n - f.n_touchpoints,
+        "transitions": len(f.src),
+        "breadth": breadth,
+        "fewest_steps_to_success": steps,
+        "most_probable_success_path": top[0].to_dict() if top else None,
+        "routes": count_routes(f, sorted(f.entries.tolist()), ends),
+        "loops": loops,
+        "channels": dict(sorted(channels.items())),
+        "owners": dict(sorted(owners.items())),
+    }

@@ -66,6 +66,16 @@ def _load(paths: tuple[Path, ...]) -> list[Journey]:
     return journeys
 
 
+def _echo_json(data: Any, size: int) -> None:
+    """JSON on stdout: indented for people, compact for machine-sized journeys.
+
+    Python's fast C encoder only runs without indentation; on a journey of 100,000
+    touchpoints the indented form alone costs seconds and doubles the bytes.
+    """
+    indent = 2 if size <= 5000 else None
+    click.echo(json.dumps(data, indent=indent, ensure_ascii=False))
+
+
 def _is_many(paths: tuple[Path, ...]) -> bool:
     return len(paths) > 1 or any(p.is_dir() for p in paths)
 
@@ -81,6 +91,15 @@ def validate(paths: tuple[Path, ...]) -> None:
         )
 
 
+CONFIG = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Findings config (YAML): thresholds and severities per rule.",
+)
+
+
 @cli.command()
 @PATHS
 @click.option(
@@ -91,30 +110,50 @@ def validate(paths: tuple[Path, ...]) -> None:
     show_default=True,
     help="json is a stable interface for scripts.",
 )
-def analyze(paths: tuple[Path, ...], fmt: str) -> None:
-    """Dead ends, unreachable touchpoints, traps, loops, drop-off and success probability."""
+@CONFIG
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning"]),
+    default=None,
+    help="Exit with status 1 when a finding of this severity (or worse) is found, for CI.",
+)
+def analyze(
+    paths: tuple[Path, ...], fmt: str, config_path: Path | None, fail_on: str | None
+) -> None:
+    """Where customers get lost: traps, loops, drop-off, leaks, findings and metrics."""
     from .analysis import analyze as run
+    from .findings import load_config
 
-    results = [run(j) for j in _load(paths)]
+    config = load_config(config_path) if config_path else None
+    journeys = _load(paths)
+    results = [run(j, config) for j in journeys]
     if fmt == "json":
         data: Any = [r.to_dict() for r in results]
         if not _is_many(paths):
             data = data[0]
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-        return
-    for i, r in enumerate(results):
-        if i:
-            click.echo()
-        click.echo(_table(r))
+        _echo_json(data, sum(len(j.touchpoints) for j in journeys))
+    else:
+        for i, r in enumerate(results):
+            if i:
+                click.echo()
+            click.echo(_table(r))
+    if fail_on:
+        levels = ("error",) if fail_on == "error" else ("error", "warning")
+        failing = sum(1 for r in results for f in r.findings if f.severity in levels)
+        if failing:
+            click.echo(f"{failing} finding{'s' * (failing != 1)} at {fail_on} or worse", err=True)
+            raise SystemExit(1)
 
 
 def _table(r: Analysis) -> str:
     from .dot import percent
 
-    lines = [f"{r.title} ({r.journey})", "=" * len(f"{r.title} ({r.journey})")]
+    head = f"{r.title} ({r.journey})"
+    lines = [head, "=" * len(head)]
     lines.append("Success probability by entry:")
     for entry, p in r.success_probability.items():
         lines.append(f"  {entry:<32} {percent(p):>7}")
+    lines.append(f"Of all who start, {percent(r.success_share)} end in a success.")
 
     def listing(name: str, items: list[str], why: str) -> None:
         lines.append(f"{name} ({len(items)}): {why}")
@@ -130,6 +169,24 @@ def _table(r: Analysis) -> str:
     lines.append(f"Drop-off ({len(r.drop_off)}): share of customers who leave at a touchpoint")
     for tp, share in sorted(r.drop_off.items(), key=lambda kv: (-kv[1], kv[0])):
         lines.append(f"  {tp:<32} {percent(share):>7}")
+    lines.append(f"Leaks ({len(r.leaks)}): where the customers who start are lost, biggest first")
+    for leak in r.leaks:
+        lines.append(f"  {leak.node:<32} {leak.kind:<9} {percent(leak.share):>7}")
+    counts = {
+        s: sum(1 for f in r.findings if f.severity == s) for s in ("error", "warning", "info")
+    }
+    lines.append(
+        f"Findings ({len(r.findings)}): "
+        + ", ".join(f"{n} {s}{'s' * (n != 1)}" for s, n in counts.items())
+    )
+    for f in r.findings:
+        lines.append(f"  {f.severity:<7} {f.rule:<24} {f.subject:<24} {f.message}")
+    m = r.metrics
+    lines.append(
+        f"Metrics: {m['touchpoints']} touchpoints, {m['transitions']} transitions,"
+        f" {m['routes']:,} routes entry -> outcome (each loop one step),"
+        f" fewest steps to success: {m['fewest_steps_to_success']}"
+    )
     return "\n".join(lines)
 
 
@@ -168,6 +225,74 @@ def render(
 
 
 # Lost paths (#3) -------------------------------------------------------------
+
+
+@cli.command()
+@PATHS
+@click.option(
+    "--to",
+    "to",
+    default="lost",
+    show_default=True,
+    help="lost, success, or an outcome id.",
+)
+@click.option("--from", "start", default=None, help="Only paths from this entry.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The N most probable paths (fast on any journey); without it, all paths, or a "
+    "refusal when there are too many.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+def paths(paths: tuple[Path, ...], to: str, start: str | None, limit: int | None, fmt: str) -> None:
+    """The paths where customers get lost (or succeed), most probable first.
+
+    A lost path ends in a lost outcome, at a dead end, by the drop-off of its last
+    touchpoint, or in a loop with no way out. JSON for one file is a list of
+    {steps, end, probability}; for several, a list of {journey, paths}.
+    """
+    from .paths import find_paths
+
+    results = [(j, find_paths(j, to=to, start=start, limit=limit)) for j in _load(paths)]
+    many = _is_many(paths)
+    if fmt == "json":
+        data: Any = [
+            {"journey": j.journey, "paths": [r.to_dict() for r in routes]} for j, routes in results
+        ]
+        if not many:
+            data = data[0]["paths"]
+        _echo_json(data, sum(len(j.touchpoints) for j, _ in results))
+    elif fmt == "csv":
+        import csv
+        import sys
+
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["journey", "rank", "probability", "end", "steps"])
+        for j, routes in results:
+            for k, r in enumerate(routes, 1):
+                w.writerow(
+                    [j.journey, k, repr(r.to_dict()["probability"]), r.end, " > ".join(r.steps)]
+                )
+    else:
+        from .dot import percent
+
+        for i, (j, routes) in enumerate(results):
+            if i:
+                click.echo()
+            head = f"{j.title} ({j.journey}): {len(routes)} paths to {to}"
+            click.echo(head)
+            click.echo("=" * len(head))
+            for k, r in enumerate(routes, 1):
+                click.echo(
+                    f"{k:>4}. {percent(r.probability):>7}  {r.end:<9} {' -> '.join(r.steps)}"
+                )
 
 
 # Canvas, worksheets and cards (#4) ----------------------------------------------

@@ -469,6 +469,51 @@ def _read(path: Path, name: str) -> str:
     return text.removeprefix("\ufeff")
 
 
+class Settings:
+    """A small YAML settings file (a theme, a findings config) read the journey way:
+    same refusals (aliases, duplicate keys, tags), same FILE:LINE:COLUMN messages.
+
+    ``data`` is the top-level mapping; :meth:`problem` locates a key path in the
+    file; :meth:`done` raises every problem gathered at once.
+    """
+
+    def __init__(self, path: str | Path, what: str) -> None:
+        p = Path(path)
+        self.path = p
+        self.problems: list[Problem] = []
+        try:
+            text = p.read_text("utf-8").removeprefix("\ufeff")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise JourneyError([Problem(str(p), 1, 1, f"cannot read {what}: {exc}")]) from None
+        self._src = _Source(str(p), text)
+        try:
+            root = _compose(text)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            raise JourneyError(
+                [self._src.mark_problem(mark, f"invalid YAML: {exc.problem or exc}")]
+            ) from None
+        except yaml.YAMLError as exc:  # pragma: no cover - PyYAML errors are marked
+            raise JourneyError([Problem(str(p), 1, 1, f"invalid YAML: {exc}")]) from None
+        data: Any = _construct(root, self._src, self.problems) if root is not None else {}
+        if not isinstance(data, dict):
+            self.problems.append(self._src.problem((), f"a {what} is a mapping of keys and values"))
+            raise JourneyError(self.problems)
+        self.data: dict[str, Any] = data
+
+    def problem(self, path: Path_, message: str, *, at_key: bool = False) -> None:
+        self.problems.append(self._src.problem(path, message, at_key=at_key))
+
+    def unknown(self, path: Path_, key: str, known: Iterable[str], what: str) -> None:
+        self.problem(
+            (*path, key), f"unknown {what} '{key}'" + did_you_mean(key, known), at_key=True
+        )
+
+    def done(self) -> None:
+        if self.problems:
+            raise JourneyError(sorted(self.problems))
+
+
 def load(path: str | Path) -> model.Journey:
     """One journey file (``.yaml``, ``.yml`` or ``.json``), validated."""
     p = Path(path)

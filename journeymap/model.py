@@ -219,5 +219,13 @@ class Journey(_Strict):
         targets = {t.to for tp in self.touchpoints for t in tp.next}
         return [tp.id for tp in self.touchpoints if tp.id not in targets]
 
+    @cached_property
+    def _by_stage(self) -> dict[str, list[Touchpoint]]:
+        found: dict[str, list[Touchpoint]] = {}
+        for tp in self.touchpoints:
+            found.setdefault(tp.stage, []).append(tp)
+        return found
+
     def touchpoints_in(self, stage_id: str) -> list[Touchpoint]:
-        return [tp for tp in self.touchpoints if tp.stage == stage_id]
+        """The stage's touchpoints in file order (a new list: callers may keep it)."""
+        return list(self._by_stage.get(stage_id, ()))

@@ -46,54 +46,34 @@ class Theme:
     @classmethod
     def from_file(cls, path: str | Path) -> Theme:
         """A user theme: a YAML mapping of the fields above; ``base`` names a built-in theme."""
-        from .errors import JourneyError, Problem
-        from .loader import _compose, _construct, _Source
+        from .loader import Settings
 
         p = Path(path)
-        try:
-            text = p.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise JourneyError([Problem(str(p), 1, 1, f"cannot read theme: {exc}")]) from None
-        src = _Source(str(p), text)
-        problems: list[Problem] = []
-        try:
-            root = _compose(text)
-        except Exception as exc:  # a YAML error: say where
-            mark = getattr(exc, "problem_mark", None)
-            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            raise JourneyError([Problem(str(p), line, col, f"invalid YAML: {exc}")]) from None
-        data: Any = _construct(root, src, problems) if root is not None else {}
-        if not isinstance(data, dict):
-            problems.append(src.problem((), "a theme file is a mapping of colours and fonts"))
-            raise JourneyError(problems)
-        known = {f.name for f in fields(cls)} - {"name"}
-        base = THEMES.get(str(data.pop("base", "default")))
+        f = Settings(p, "theme file")
+        data = dict(f.data)
+        known = {fl.name for fl in fields(cls)} - {"name"}
+        base_name = str(data.pop("base", "default"))
+        base = THEMES.get(base_name)
         if base is None:
-            problems.append(
-                src.problem(("base",), f"no built-in theme named; use one of {', '.join(THEMES)}")
+            f.problem(
+                ("base",),
+                f"no built-in theme named '{base_name}'; use one of {', '.join(THEMES)}",
             )
             base = THEMES["default"]
         values: dict[str, Any] = {}
         for key, value in data.items():
             if key not in known:
-                from .errors import did_you_mean
-
-                problems.append(
-                    src.problem(
-                        (key,), f"unknown theme key '{key}'" + did_you_mean(key, known), at_key=True
-                    )
-                )
+                f.unknown((), key, known, "theme key")
             elif not isinstance(value, str):
-                problems.append(src.problem((key,), f"{key}: expected text, got {value!r}"))
+                f.problem((key,), f"{key}: expected text, got {value!r}")
             else:
                 values[key] = value
         if "logo" in values:
             logo = (p.parent / values["logo"]).resolve()
             if not logo.is_file():
-                problems.append(src.problem(("logo",), f"logo image not found: {logo}"))
+                f.problem(("logo",), f"logo image not found: {logo}")
             values["logo"] = str(logo)
-        if problems:
-            raise JourneyError(sorted(problems))
+        f.done()
         return replace(base, name=p.stem, **values)
 
 

@@ -78,26 +78,16 @@ def _stages(j: Journey) -> Iterator[Issue]:
 
 def _transitions(j: Journey) -> Iterator[Issue]:
     ids = list(j.nodes)
+    nodes = j.nodes
     for i, tp in enumerate(j.touchpoints):
+        if not tp.next:
+            continue
         base: Path = ("touchpoints", i)
-        targets: dict[str, int] = {}
-        for k, t in enumerate(tp.next):
-            where: Path = (*base, "next", k)
-            if t.to not in j.nodes:
-                hint = did_you_mean(t.to, ids)
-                if t.to in j.stage_index and not hint:
-                    hint = " (that is a stage; transitions go to touchpoints or outcomes)"
-                yield Issue(
-                    (*where, "to"), f"'{t.to}' is not a touchpoint or outcome" + hint, refs=(t.to,)
-                )
-            if t.to in targets:
-                yield Issue(
-                    (*where, "to"),
-                    f"'{tp.id}' already has a transition to '{t.to}'; merge the two",
-                    first=(*base, "next", targets[t.to]),
-                )
-            else:
-                targets[t.to] = k
+        tos = [t.to for t in tp.next]
+        # The usual case is checked in one pass; only a bad touchpoint is walked again
+        # transition by transition to say where (a million transitions at scale).
+        if len(set(tos)) != len(tos) or not all(to in nodes for to in tos):
+            yield from _targets(j, tp, base, ids)
         with_p = [k for k, t in enumerate(tp.next) if t.probability is not None]
         with_v = [k for k, t in enumerate(tp.next) if t.volume is not None]
         if with_p and with_v:
@@ -125,6 +115,28 @@ def _transitions(j: Journey) -> Iterator[Issue]:
                     f" more than its volume {tp.volume:g}",
                     at_key=True,
                 )
+
+
+def _targets(j: Journey, tp: Touchpoint, base: Path, ids: list[str]) -> Iterator[Issue]:
+    """Missing and repeated targets of one touchpoint's transitions."""
+    targets: dict[str, int] = {}
+    for k, t in enumerate(tp.next):
+        where: Path = (*base, "next", k)
+        if t.to not in j.nodes:
+            hint = did_you_mean(t.to, ids)
+            if t.to in j.stage_index and not hint:
+                hint = " (that is a stage; transitions go to touchpoints or outcomes)"
+            yield Issue(
+                (*where, "to"), f"'{t.to}' is not a touchpoint or outcome" + hint, refs=(t.to,)
+            )
+        if t.to in targets:
+            yield Issue(
+                (*where, "to"),
+                f"'{tp.id}' already has a transition to '{t.to}'; merge the two",
+                first=(*base, "next", targets[t.to]),
+            )
+        else:
+            targets[t.to] = k
 
 
 def _entries(j: Journey) -> Iterator[Issue]:

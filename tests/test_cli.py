@@ -36,7 +36,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 def test_help_lists_the_commands(cli: Run) -> None:
     r = cli("--help")
     assert r.returncode == 0
-    for name in ("validate", "analyze", "render"):
+    for name in ("validate", "analyze", "paths", "render"):
         assert name in r.stdout
 
 
@@ -136,3 +136,61 @@ def test_python_dash_m_and_click_runner_agree(tmp_path: Path) -> None:
     assert json.loads(result.output)["success_probability"] == {"start": 0.4}
     result = CliRunner().invoke(command, ["validate", str(write(tmp_path, "b.yaml", BROKEN))])
     assert result.exit_code == 1
+
+
+def test_paths_json_csv_and_table(cli: Run, tmp_path: Path) -> None:
+    f = write(tmp_path, "loop.yaml", LOOP)
+    r = cli("paths", f, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == [
+        {"steps": ["start", "apply", "gave-up"], "end": "outcome", "probability": 0.24},
+        {"steps": ["start"], "end": "drop-off", "probability": 0.2},
+    ]
+    r = cli("paths", f, "--to", "success", "--limit", "1", "--format", "csv")
+    assert r.stdout.splitlines() == [
+        "journey,rank,probability,end,steps",
+        "loop,1,0.24,outcome,start > apply > interview > placed",
+    ]
+    r = cli("paths", tmp_path, "--from", "start", "--format", "json")
+    assert [p["journey"] for p in json.loads(r.stdout)] == ["loop"]
+    r = cli("paths", f)
+    assert "1.     24%  outcome   start -> apply -> gave-up" in r.stdout
+
+
+def test_paths_refuses_a_question_it_cannot_answer(cli: Run, tmp_path: Path) -> None:
+    f = write(tmp_path, "loop.yaml", LOOP)
+    r = cli("paths", f, "--to", "gaveup")
+    assert r.returncode == 1
+    assert r.stderr == (
+        "error: --to 'gaveup': use lost, success or an outcome id (did you mean 'gave-up'?)\n"
+    )
+    assert cli("paths", f, "--limit", "0").returncode == 2
+
+
+def test_analyze_fail_on_for_ci(cli: Run, tmp_path: Path) -> None:
+    f = write(tmp_path, "loop.yaml", LOOP)
+    # LOOP has no trap an entry reaches and no closed loop an entry reaches: no errors
+    assert cli("analyze", f, "--fail-on", "error").returncode == 0
+    r = cli("analyze", f, "--fail-on", "warning")
+    assert r.returncode == 1
+    assert r.stderr.endswith("findings at warning or worse\n")
+    assert "Findings (" in r.stdout  # the analysis is printed first
+    cfg = write(tmp_path, "lint.yml", "rules: {dead-end: off, unreachable: off, no-owner: off}\n")
+    assert cli("analyze", f, "--fail-on", "warning", "--config", cfg).returncode == 0
+    bad = write(tmp_path, "bad.yml", "rules: {dead-end: never}\n")
+    r = cli("analyze", f, "--config", bad)
+    assert r.returncode == 1
+    assert r.stderr.startswith(f"{bad}:1:19: dead-end: use error, warning, info or off")
+
+
+def test_analyze_json_has_leaks_findings_and_metrics(cli: Run, tmp_path: Path) -> None:
+    f = write(tmp_path, "loop.yaml", LOOP)
+    data = json.loads(cli("analyze", f, "--format", "json").stdout)
+    assert data["leaks"] == [
+        {"node": "gave-up", "kind": "outcome", "share": 0.4},
+        {"node": "start", "kind": "drop-off", "share": 0.2},
+    ]
+    assert data["success_share"] == 0.4
+    assert {x["rule"] for x in data["findings"]} >= {"dead-end", "unreachable"}
+    assert set(data["findings"][0]) == {"rule", "severity", "subject", "message"}
+    assert data["metrics"]["routes"] == 2

@@ -55,3 +55,13 @@ def test_helpers() -> None:
     assert percent(0.0) == "0%"
     assert wrap("", 10) == [""]
     assert max(len(x) for x in wrap("Registration at the branch office with documents", 12)) <= 12
+
+
+def test_a_huge_map_keeps_columns_by_the_stage_chain_alone() -> None:
+    from .conftest import journey
+    from .test_paths import wide
+
+    dot = to_dot(journey(wide(16, 10)))  # 160 touchpoints
+    assert '"__stage0" -> "__stage1" [style=invis, weight=10]' in dot
+    assert '"__stage0" -> "t0-0"' not in dot
+    assert "mclimit=0.1" in dot

@@ -1,0 +1,123 @@
+"""Time journeymap as users run it: whole processes, against a baseline in the same run.
+
+    python benchmarks/run.py            # everything (a few minutes)
+    python benchmarks/run.py --quick    # without the 100,000-touchpoint journey
+
+Machines here are noisy, so every figure is the median of a few runs and the
+targets are ratios against a bare ``yaml.load(..., Loader=yaml.CSafeLoader)``
+of the same file, measured in the same run. Peak memory is the process's
+maximum resident set. Generated journeys go to benchmarks/data/ (not committed).
+The naive networkx enumeration of simple paths is timed beside ``paths
+--limit 20`` for scale: it is cut off after a time limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DATA = HERE / "data"
+PY = sys.executable
+JM = [PY, "-m", "journeymap"]
+
+
+def ensure(name: str, touchpoints: int, transitions: int) -> Path:
+    path = DATA / name
+    if not path.exists():
+        DATA.mkdir(exist_ok=True)
+        subprocess.run(
+            [PY, str(HERE / "generate.py"), "--touchpoints", str(touchpoints),
+             "--transitions", str(transitions), "-o", str(path)],
+            check=True,
+        )  # fmt: skip
+    return path
+
+
+def measure(cmd: list[str], repeat: int, timeout: float | None = None) -> tuple[float, float, bool]:
+    """Median wall time (s), peak memory (MB) and whether it finished in time."""
+    times: list[float] = []
+    peak = 0.0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+        timer = threading.Timer(timeout, proc.kill) if timeout else None
+        if timer:
+            timer.start()
+        # wait4, not Popen.wait: it also gives the child's own peak memory.
+        _, status, usage = os.wait4(proc.pid, 0)
+        times.append(time.perf_counter() - start)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if timer:
+            timer.cancel()
+        peak = max(peak, usage.ru_maxrss / 1024)
+        if timeout and proc.returncode == -9:
+            return times[-1], peak, False
+        if proc.returncode != 0:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
+    return statistics.median(times), peak, True
+
+
+NAIVE = """
+import sys, time, yaml, networkx as nx
+data = yaml.load(open(sys.argv[1]), Loader=yaml.CSafeLoader)
+g = nx.DiGraph()
+for tp in data["touchpoints"]:
+    for t in tp.get("next", []):
+        g.add_edge(tp["id"], t if isinstance(t, str) else t["to"])
+lost = [o["id"] for o in data["outcomes"] if o["result"] == "lost"]
+n = 0
+for path in nx.all_simple_paths(g, data["entries"][0], lost):
+    n += 1
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="skip the 100,000-touchpoint journey")
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+    r = a.repeat
+    big = ensure("t10k.yaml", 10_000, 35_000)
+    mid = ensure("t1k.yaml", 1_000, 3_500)
+    rows: list[tuple[str, float, float, bool]] = []
+
+    def run(label: str, cmd: list[str], repeat: int = r, timeout: float | None = None) -> float:
+        seconds, mb, done = measure(cmd, repeat, timeout)
+        rows.append((label, seconds, mb, done))
+        print(f"  {label}: {seconds:.2f} s", file=sys.stderr)
+        return seconds
+
+    print("measuring (each the median of several whole-process runs)...", file=sys.stderr)
+    load = "import sys, yaml; yaml.load(open(sys.argv[1]), Loader=yaml.CSafeLoader)"
+    base = run("baseline: yaml.load (CSafeLoader) of the 10k file", [PY, "-c", load, str(big)])
+    run("journeymap analyze 10k (YAML, 2.8 MB)", [*JM, "analyze", str(big), "--format", "json"])
+    run("journeymap paths 10k --to lost --limit 20", [*JM, "paths", str(big), "--limit", "20"])
+    run("journeymap validate 10k", [*JM, "validate", str(big)])
+    run("journeymap render 1k (SVG)", [*JM, "render", str(mid), "-o", str(DATA / "out")], 1)
+    run("naive networkx all_simple_paths 10k (cut at 60 s)", [PY, "-c", NAIVE, str(big)], 1, 60)
+    if not a.quick:
+        huge = ensure("t100k.json", 100_000, 1_000_000)
+        run("journeymap analyze 100k/1M (JSON, 47 MB)", [*JM, "analyze", str(huge), "--format", "json"], 1)  # fmt: skip
+    examples = ROOT / "journeys"
+    run("journeymap analyze journeys/ (examples)", [*JM, "analyze", str(examples)])
+    run("journeymap paths journeys/ (examples, all lost paths)", [*JM, "paths", str(examples)])
+    run("journeymap --help", [*JM, "--help"])
+
+    print("\n| case | seconds | x baseline | peak MB |")
+    print("|---|---:|---:|---:|")
+    for label, seconds, mb, done in rows:
+        shown = f"{seconds:.2f}" if done else f"> {seconds:.0f} (cut)"
+        print(f"| {label} | {shown} | {seconds / base:.2f} | {mb:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
