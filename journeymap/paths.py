@@ -42,7 +42,6 @@ MAX_ROUTES = 10_000
 #: Partial paths a search may look at before it gives up (a safety net for
 #: adversarial journeys; ordinary ones need a few per returned path).
 MAX_EXPANSIONS = 3_000_000
-_TIE = 1e-9  # costs (-log p) closer than this are ties: the ids decide
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ def route_key(r: Route) -> tuple[float, int, tuple[str, ...]]:
     Probabilities equal to 12 significant digits are ties, so that float noise
     (0.1 * 0.2 against 0.2 * 0.1) never decides the order.
     """
-    return (-float(f"{r.probability:.12g}"), len(r.steps), r.steps)
+    return (-_q(r.probability), len(r.steps), r.steps)
 
 
 @dataclass(frozen=True)
@@ -211,40 +210,80 @@ def routes(
                 f"ask for the most probable ones with --limit N"
             )
     h = _bound(g)
-    return _search(g, h, starts, limit, journey.journey)
+    return _search(g, h, _steps_bound(g, h), starts, limit, journey.journey)
+
+
+def _q(p: float) -> float:
+    """A probability to 12 significant digits: the precision at which paths tie."""
+    return float(f"{p:.12g}")
+
+
+def _steps_bound(g: _Graph, h: np.ndarray) -> np.ndarray:
+    """Per node, the fewest steps of any most probable way to end a path from it.
+
+    Among the edges that lie on a most probable way (c + h(w) = h(v), with a
+    tolerance far above the 12 digits at which probabilities tie), a breadth-first
+    search back from the ends. With it the search can order equally probable
+    partial paths by the length their best completion must at least have.
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import dijkstra
+
+    n = g.f.n
+    coo = g.f.chain.tocoo()
+    keep = g.expand[coo.row] & np.isfinite(h[coo.col]) & np.isfinite(h[coo.row])
+    rows, cols = coo.row[keep], coo.col[keep]
+    slack = -np.log(coo.data[keep]) + h[cols] - h[rows]
+    tight = slack <= 1e-9 * np.maximum(1.0, h[rows])
+    ends = np.flatnonzero(g.end_prob > 0)
+    end_tight = np.abs(-np.log(g.end_prob[ends]) - h[ends]) <= 1e-9 * np.maximum(1.0, h[ends])
+    ends = ends[end_tight]
+    # Reversed tight edges (unit weights) plus a virtual end node n.
+    r = np.concatenate([cols[tight], np.full(len(ends), n)])
+    c = np.concatenate([rows[tight], ends])
+    m = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(n + 1, n + 1))
+    dist = dijkstra(m, directed=True, indices=n, unweighted=True)[:n] - 1
+    return np.asarray(dist)
 
 
 def _search(
-    g: _Graph, h: np.ndarray, starts: list[int], limit: int | None, name: str
+    g: _Graph,
+    h: np.ndarray,
+    hs: np.ndarray,
+    starts: list[int],
+    limit: int | None,
+    name: str,
 ) -> list[Route]:
+    """Best-first over partial paths; complete paths come out in exactly route_key order.
+
+    A partial path's key is a bound on every completion's key: (-q(p * e^-h), its
+    length plus the fewest steps of a best completion, its ids). Keys never decrease
+    along an extension, so the first complete path popped is the first in the order,
+    even among millions of equally probable paths, and so on for the next ones.
+    """
     ids = g.f.ids
     hb = h.tolist()
+    hsteps = hs.tolist()
     end_prob = g.end_prob.tolist()
     expand = g.expand.tolist()
-    indptr, indices, cost, prob = g.indptr, g.indices, g.cost, g.prob
-    # Heap items: (key, tiebreak, done, cost so far, probability, path as a tuple of nodes)
-    heap: list[tuple[float, int, bool, float, float, tuple[int, ...]]] = []
-    counter = 0
+    indptr, indices, prob = g.indptr, g.indices, g.prob
+    Key = tuple[float, float, tuple[str, ...]]
+    # Heap items: (key, done, probability so far, path as node numbers)
+    heap: list[tuple[Key, bool, float, tuple[int, ...]]] = []
     for s in starts:
         if math.isfinite(hb[s]):
-            heap.append((hb[s], counter, False, 0.0, 1.0, (s,)))
-            counter += 1
+            heap.append(((-_q(math.exp(-hb[s])), 1 + hsteps[s], (ids[s],)), False, 1.0, (s,)))
     heapq.heapify(heap)
     found: list[Route] = []
-    cutoff = math.inf
     expansions = 0
-    while heap:
-        key, _, done, c, p, path = heapq.heappop(heap)
-        if key > cutoff + _TIE:
-            break
+    while heap and (limit is None or len(found) < limit):
+        key, done, p, path = heapq.heappop(heap)
         v = path[-1]
         if done:
             kind = g.end_kind[v]
             assert kind is not None
-            found.append(Route(tuple(ids[i] for i in path), kind, p * end_prob[v]))
-            if limit is not None and len(found) == limit:
-                cutoff = key  # collect the ties of the last one, then stop
-            elif limit is None and len(found) > MAX_ROUTES:
+            found.append(Route(key[2], kind, p * end_prob[v]))
+            if limit is None and len(found) > MAX_ROUTES:
                 raise JourneyError(
                     f"{name}: more than {MAX_ROUTES:,} paths end there; "
                     "ask for the most probable ones with --limit N"
@@ -256,21 +295,19 @@ def _search(
                 f"{name}: gave up after looking at {MAX_EXPANSIONS:,} partial paths; "
                 "ask for fewer with a smaller --limit"
             )
+        steps = key[2]
         if end_prob[v] > 0:
-            heapq.heappush(heap, (c - math.log(end_prob[v]), counter, True, c, p, path))
-            counter += 1
+            heapq.heappush(heap, ((-_q(p * end_prob[v]), len(path), steps), True, p, path))
         if not expand[v]:
             continue
         for k in range(indptr[v], indptr[v + 1]):
             w = indices[k]
-            bound = hb[w]
-            if bound == math.inf or w in path:
+            if hb[w] == math.inf or w in path:
                 continue
-            c2 = c + cost[k]
-            heapq.heappush(heap, (c2 + bound, counter, False, c2, p * prob[k], (*path, w)))
-            counter += 1
-    found.sort(key=route_key)
-    return found[:limit] if limit is not None else found
+            p2 = p * prob[k]
+            bound = (-_q(p2 * math.exp(-hb[w])), len(path) + 1 + hsteps[w], (*steps, ids[w]))
+            heapq.heappush(heap, (bound, False, p2, (*path, w)))
+    return found
 
 
 def count_routes(
