@@ -301,6 +301,49 @@ def paths(paths: tuple[Path, ...], to: str, start: str | None, limit: int | None
 # The HTML report (#5) -----------------------------------------------------------
 
 
+@cli.command()
+@PATHS
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The file to write [default: output/report.html, or output/report.md].",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["html", "md"]), default="html", show_default=True
+)
+@click.option(
+    "--template",
+    "template_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="A folder of templates that replace the built-in ones (report.html.j2, report.css,"
+    " report.js, report.md.j2).",
+)
+@click.option("--theme", default=None, help="Theme of the maps in the report.")
+def report(
+    paths: tuple[Path, ...],
+    output: Path | None,
+    fmt: str,
+    template_dir: Path | None,
+    theme: str | None,
+) -> None:
+    """One self-contained report (HTML or Markdown) for one journey or a folder."""
+    from .output import write_files
+    from .report import report_html, report_markdown
+
+    journeys = _load(paths)
+    if fmt == "md":
+        text = report_markdown(journeys, template_dir=template_dir)
+    else:
+        text = report_html(journeys, template_dir=template_dir, theme=theme)
+    target = output or Path("output") / f"report.{fmt}"
+    for path in write_files({target: text.encode("utf-8")}):
+        click.echo(f"wrote {path}")
+
+
 def main() -> None:
     cli(prog_name="journeymap")
 

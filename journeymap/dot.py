@@ -187,8 +187,22 @@ def _legend(theme: Theme) -> str:
     )
 
 
-def to_dot(journey: Journey, analysis: Analysis | None = None, theme: Theme | None = None) -> str:
-    """The flow map of ``journey`` as DOT source (one column per stage)."""
+def to_dot(
+    journey: Journey,
+    analysis: Analysis | None = None,
+    theme: Theme | None = None,
+    *,
+    links: str | None = None,
+) -> str:
+    """The flow map of ``journey`` as DOT source (one column per stage).
+
+    ``links`` makes every touchpoint and outcome a link, e.g. ``"#tp-{id}"``, so a
+    map inside a report leads to each node's details.
+    """
+
+    def href(ident: str) -> str:
+        return f", href={_q(links.format(id=ident))}" if links else ""
+
     a = analysis or analyze(journey)
     theme = theme or get_theme(None)
     big = sum(len(tp.next) for tp in journey.touchpoints) > MAX_LABELLED_EDGES
@@ -225,7 +239,8 @@ def to_dot(journey: Journey, analysis: Analysis | None = None, theme: Theme | No
             label, fill, border, style = _touchpoint_label(tp, a, theme)
             tooltip = tp.description or tp.title
             out.append(
-                f"    {_q(tp.id)} [id={_q('map-tp-' + tp.id)}, label={label}, fillcolor={_q(fill)},"
+                f"    {_q(tp.id)} [id={_q('map-tp-' + tp.id)}{href(tp.id)}, label={label},"
+                f" fillcolor={_q(fill)},"
                 f" color={_q(border)}, style={_q(style)}, tooltip={_q(tooltip)}];"
             )
         out.append("  }")
@@ -240,7 +255,7 @@ def to_dot(journey: Journey, analysis: Analysis | None = None, theme: Theme | No
             label, fill, border, style = _outcome_label(o, theme)
             shape = "box" if o.result == "success" else "octagon"
             out.append(
-                f"    {_q(o.id)} [id={_q('map-tp-' + o.id)}, shape={shape}, label={label},"
+                f"    {_q(o.id)} [id={_q('map-tp-' + o.id)}{href(o.id)}, shape={shape}, label={label},"
                 f" fillcolor={_q(fill)}, color={_q(border)}, style={_q(style)},"
                 f" tooltip={_q(o.description or o.title)}];"
             )

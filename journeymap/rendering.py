@@ -57,15 +57,19 @@ def render(
     theme: Theme | str | None = None,
     dpi: int | None = None,
     analysis: Analysis | None = None,
+    links: str | None = None,
 ) -> bytes:
-    """The map of one journey as bytes (SVG, PDF, PNG or DOT source)."""
+    """The map of one journey as bytes (SVG, PDF, PNG or DOT source).
+
+    ``links`` (e.g. ``"#tp-{id}"``) turns the nodes into links, for maps in a report.
+    """
     if format not in FORMATS:
         raise JourneyError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     if view not in VIEWS:
         raise JourneyError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
     t = theme if isinstance(theme, Theme) else get_theme(theme)
     a = analysis or analyze(journey)
-    dot = to_dot(journey, a, t)
+    dot = to_dot(journey, a, t, links=links)
     if format == "dot":
         return dot.encode("utf-8")
     from .renderer import layout

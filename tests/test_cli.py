@@ -194,3 +194,24 @@ def test_analyze_json_has_leaks_findings_and_metrics(cli: Run, tmp_path: Path) -
     assert {x["rule"] for x in data["findings"]} >= {"dead-end", "unreachable"}
     assert set(data["findings"][0]) == {"rule", "severity", "subject", "message"}
     assert data["metrics"]["routes"] == 2
+
+
+def test_report_writes_one_file_the_same_every_time(cli: Run, tmp_path: Path) -> None:
+    src = write(tmp_path, "loop.yaml", LOOP)
+    work = tmp_path / "work"
+    work.mkdir()
+    r = subprocess.run(
+        [sys.executable, "-m", "journeymap", "report", str(src)],
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    first = (work / "output" / "report.html").read_bytes()
+    assert first.startswith(b"<!DOCTYPE html>")
+    subprocess.run([sys.executable, "-m", "journeymap", "report", str(src)], cwd=work, check=True)
+    assert (work / "output" / "report.html").read_bytes() == first
+    r = cli("report", src, "--format", "md", "-o", tmp_path / "r.md")
+    assert r.returncode == 0 and (tmp_path / "r.md").read_text().startswith("# Loop journey")
+    r = cli("report", write(tmp_path, "broken.yaml", BROKEN), "-o", tmp_path / "never.html")
+    assert r.returncode == 1 and not (tmp_path / "never.html").exists()

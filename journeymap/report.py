@@ -1,0 +1,364 @@
+"""The report: one self-contained HTML file (or Markdown) per journey or folder.
+
+Everything the report shows is computed here into plain data (pure, testable
+without a browser); the templates only lay it out. Templates ship inside the
+package with autoescaping on; ``template_dir`` puts a firm's own templates in
+front of them (any template it does not override falls back to ours).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .analysis import Analysis, analyze
+from .dot import percent
+from .errors import JourneyError
+from .model import Journey, Touchpoint
+from .paths import Route, find_paths
+
+if TYPE_CHECKING:
+    import jinja2
+
+__all__ = ["report_html", "report_markdown"]
+
+LOST_PATHS = 10
+SEVERITY_ORDER = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class _Section:
+    """One journey as the templates see it."""
+
+    journey: Journey
+    analysis: Analysis
+    prefix: str  # anchors: "" for a single journey, "<journey>-" for several
+    lost_paths: list[Route]
+    success_paths: list[Route]
+    flow_svg: str
+    quadrant_svg: str
+    emotion_svg: str
+    stages: list[dict[str, Any]]
+    handoffs: list[dict[str, Any]]
+    no_owner: list[Touchpoint]
+    findings_by_severity: list[tuple[str, list[Any]]]
+
+    def anchor(self, ident: str) -> str:
+        return f"tp-{self.prefix}{ident}"
+
+    def stage_anchor(self, ident: str) -> str:
+        return f"stage-{self.prefix}{ident}"
+
+    def subject_anchor(self, ident: str) -> str:
+        if ident in self.journey.nodes:
+            return self.anchor(ident)
+        return self.stage_anchor(ident)
+
+    def title_of(self, ident: str) -> str:
+        node = self.journey.nodes.get(ident)
+        if node is not None:
+            return node.title
+        for s in self.journey.stages:
+            if s.id == ident:
+                return s.title
+        return ident
+
+
+def _inline_svg(svg: bytes, prefix: str) -> str:
+    """An SVG file as an element inside HTML, its ids made unique on the page."""
+    text = svg.decode("utf-8")
+    text = text[text.index("<svg") :]
+    text = re.sub(r"<!--.*?-->\n?", "", text, flags=re.S)
+    text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
+    text = re.sub(
+        r'aria-labelledby="([^"]+)"',
+        lambda m: 'aria-labelledby="' + " ".join(prefix + i for i in m.group(1).split()) + '"',
+        text,
+    )
+    return text
+
+
+def _esc(text: str) -> str:
+    from .dot import html_escape
+
+    return html_escape(text)
+
+
+def quadrant_svg(journey: Journey, prefix: str) -> str:
+    """Importance to the customer against quality, every touchpoint labelled.
+
+    The "important but poor" corner (importance >= 4, quality <= 2) is shaded and
+    named, so it stands out in grayscale too. Each cell lists its touchpoints one per
+    line (titles shortened, the whole title in the tooltip and the link), in file
+    order, so the same journey always draws the same picture.
+    """
+    points = [
+        tp
+        for tp in journey.touchpoints
+        if tp.quality is not None and tp.importance is not None and tp.importance.customer
+    ]
+    if not points:
+        return ""
+    cells: dict[tuple[int, int], list[Touchpoint]] = {}
+    for tp in points:
+        assert tp.importance is not None and tp.importance.customer and tp.quality
+        cells.setdefault((tp.quality, tp.importance.customer), []).append(tp)
+    per_line, most = 14, 8
+    cw = 190
+    rows_in = [
+        max((len(v) for (q, i), v in cells.items() if i == imp), default=0) for imp in range(6)
+    ]
+    ch = {imp: max(56, 14 + per_line * min(most + 1, rows_in[imp])) for imp in range(1, 6)}
+    left, top = 70, 20
+    ys: dict[int, float] = {}
+    y = float(top)
+    for imp in range(5, 0, -1):
+        ys[imp] = y
+        y += ch[imp]
+    width, height = left + 5 * cw + 10, y + 50
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="quadrant" viewBox="0 0 {width} {height:.0f}" width="{width}" '
+        f'role="img" aria-label="Importance to the customer against quality, {_esc(journey.title)}">',
+        f'<rect x="{left}" y="{ys[5]}" width="{2 * cw}" height="{ch[5] + ch[4]}" class="q-bad"/>',
+    ]
+    for imp in range(1, 6):
+        out.append(
+            f'<line x1="{left}" y1="{ys[imp]}" x2="{left + 5 * cw}" y2="{ys[imp]}" class="grid"/>'
+        )
+        out.append(
+            f'<text x="{left - 10}" y="{ys[imp] + ch[imp] / 2 + 4:.0f}" class="tick" '
+            f'text-anchor="end">{imp}</text>'
+        )
+    for q in range(1, 7):
+        out.append(
+            f'<line x1="{left + (q - 1) * cw}" y1="{ys[5]}" x2="{left + (q - 1) * cw}" y2="{y}" class="grid"/>'
+        )
+    for q in range(1, 6):
+        out.append(
+            f'<text x="{left + (q - 0.5) * cw}" y="{y + 18}" class="tick" text-anchor="middle">{q}</text>'
+        )
+    out.append(
+        f'<text x="{left + 2.5 * cw}" y="{y + 40}" class="axis">Quality (how well it works today)</text>'
+    )
+    mid = (ys[5] + y) / 2
+    out.append(
+        f'<text x="18" y="{mid:.0f}" class="axis" transform="rotate(-90 18 {mid:.0f})">'
+        "Importance to the customer</text>"
+    )
+    corner = ys[4] + ch[4] - 6  # the cells keep a free line at the bottom
+    out.append(f'<text x="{left + 8}" y="{corner}" class="q-bad-label">Important but poor</text>')
+    for (q, imp), tps in sorted(cells.items()):
+        x0 = left + (q - 1) * cw + 10
+        bad = imp >= 4 and q <= 2
+        for k, tp in enumerate(tps[:most]):
+            cy = ys[imp] + 14 + per_line * k
+            label = tp.title if len(tp.title) <= 27 else tp.title[:26] + "…"
+            out.append(
+                f'<a href="#tp-{prefix}{tp.id}"><g class="pt{" pt-bad" if bad else ""}">'
+                f"<title>{_esc(tp.title)}: importance {imp}, quality {q}</title>"
+                f'<circle cx="{x0}" cy="{cy - 4}" r="4"/>'
+                f'<text x="{x0 + 8}" y="{cy}">{_esc(label)}</text></g></a>'
+            )
+        if len(tps) > most:
+            cy = ys[imp] + 14 + per_line * most
+            out.append(
+                f'<text x="{x0 + 8}" y="{cy}" class="tick">and {len(tps) - most} more</text>'
+            )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def emotion_svg(journey: Journey) -> str:
+    """The emotion curve: each touchpoint's emotion in journey order, stage by stage."""
+    pts = [(s, tp) for s in journey.stages for tp in journey.touchpoints_in(s.id)]
+    pts = [(s, tp) for s, tp in pts if tp.emotion is not None]
+    if len(pts) < 2:
+        return ""
+    step, left, w, h = 34, 40, 0, 220
+    w = left + step * len(pts) + 20
+
+    def y(e: float) -> float:
+        return 110 - e * 40
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="emotion" viewBox="0 0 {w} {h}" role="img" '
+        f'aria-label="Emotion curve of {_esc(journey.title)}, from -2 to +2 per touchpoint">'
+    ]
+    for e in (-2, -1, 0, 1, 2):
+        out.append(f'<line x1="{left}" y1="{y(e)}" x2="{w - 10}" y2="{y(e)}" class="grid"/>')
+        out.append(
+            f'<text x="{left - 6}" y="{y(e) + 4}" class="tick" text-anchor="end">{e:+d}</text>'
+        )
+    line = " ".join(
+        f"{left + step * (i + 0.5):.1f},{y(tp.emotion or 0):.1f}" for i, (_, tp) in enumerate(pts)
+    )
+    out.append(f'<polyline points="{line}" class="curve"/>')
+    last_stage = None
+    for i, (s, tp) in enumerate(pts):
+        cx, cy = left + step * (i + 0.5), y(tp.emotion or 0)
+        cls = "neg" if (tp.emotion or 0) < 0 else "pos" if (tp.emotion or 0) > 0 else "neu"
+        shape = "▼" if cls == "neg" else "▲" if cls == "pos" else "●"
+        out.append(
+            f'<g class="{cls}"><title>{_esc(tp.title)}: {tp.emotion:+g}</title>'
+            f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle" class="mark">{shape}</text></g>'
+        )
+        if s.id != last_stage:
+            last_stage = s.id
+            out.append(
+                f'<line x1="{cx - step / 2:.1f}" y1="20" x2="{cx - step / 2:.1f}" y2="200" class="stage-sep"/>'
+            )
+            out.append(
+                f'<text x="{cx - step / 2 + 3:.1f}" y="214" class="stage-name">{_esc(s.title[:18])}</text>'
+            )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _stages(j: Journey) -> list[dict[str, Any]]:
+    rows = []
+    for s in j.stages:
+        tps = j.touchpoints_in(s.id)
+
+        def avg(values: list[float]) -> float | None:
+            return sum(values) / len(values) if values else None
+
+        rows.append(
+            {
+                "stage": s,
+                "touchpoints": tps,
+                "channels": sorted({tp.channel for tp in tps if tp.channel}),
+                "owners": sorted({tp.owner for tp in tps if tp.owner}),
+                "emotion": avg([tp.emotion for tp in tps if tp.emotion is not None]),
+                "quality": avg([float(tp.quality) for tp in tps if tp.quality is not None]),
+                "importance": avg(
+                    [
+                        float(tp.importance.customer)
+                        for tp in tps
+                        if tp.importance and tp.importance.customer
+                    ]
+                ),
+            }
+        )
+    return rows
+
+
+def _handoffs(j: Journey) -> list[dict[str, Any]]:
+    out = []
+    for tp in j.touchpoints:
+        for t in tp.next:
+            nxt = j.nodes[t.to]
+            if isinstance(nxt, Touchpoint) and tp.owner and nxt.owner and tp.owner != nxt.owner:
+                out.append({"source": tp, "target": nxt, "transition": t})
+    return out
+
+
+def _sections(journeys: Sequence[Journey], theme: str | None) -> list[_Section]:
+    from .rendering import render
+
+    many = len(journeys) > 1
+    sections = []
+    for j in journeys:
+        a = analyze(j)
+        prefix = f"{j.journey}-" if many else ""
+        lost = find_paths(j, to="lost", limit=LOST_PATHS, analysis=a)
+        success = find_paths(j, to="success", limit=3, analysis=a) if a.metrics else []
+        svg = render(j, "svg", theme=theme, analysis=a, links=f"#tp-{prefix}{{id}}")
+        groups = [
+            (sev, [f for f in a.findings if f.severity == sev])
+            for sev in SEVERITY_ORDER
+            if any(f.severity == sev for f in a.findings)
+        ]
+        sections.append(
+            _Section(
+                journey=j,
+                analysis=a,
+                prefix=prefix,
+                lost_paths=lost,
+                success_paths=success,
+                flow_svg=_inline_svg(svg, f"{j.journey}-flow-"),
+                quadrant_svg=quadrant_svg(j, prefix),
+                emotion_svg=emotion_svg(j),
+                stages=_stages(j),
+                handoffs=_handoffs(j),
+                no_owner=[tp for tp in j.touchpoints if not tp.owner],
+                findings_by_severity=groups,
+            )
+        )
+    return sections
+
+
+def _environment(template_dir: str | Path | None, *, html: bool) -> jinja2.Environment:
+    import jinja2
+
+    loaders: list[jinja2.BaseLoader] = []
+    if template_dir is not None:
+        folder = Path(template_dir)
+        if not folder.is_dir():
+            raise JourneyError(f"{folder}: not a folder of templates")
+        loaders.append(jinja2.FileSystemLoader(str(folder)))
+    loaders.append(jinja2.PackageLoader("journeymap", "templates/report"))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=html,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["percent"] = percent
+    env.filters["md"] = _md_cell
+    env.filters["num"] = lambda v: "" if v is None else f"{v:g}"
+    return env
+
+
+def _md_cell(value: object) -> str:
+    """Text safe inside a Markdown table cell: no pipes, newlines or raw HTML."""
+    text = "" if value is None else str(value)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _render(
+    name: str,
+    journeys: Sequence[Journey],
+    *,
+    html: bool,
+    template_dir: str | Path | None,
+    theme: str | None,
+) -> str:
+    import jinja2
+
+    if not journeys:
+        raise JourneyError("no journeys to report on")
+    sections = _sections(journeys, theme)
+    env = _environment(template_dir, html=html)
+    title = (
+        sections[0].journey.title
+        if len(sections) == 1
+        else "Journeys: " + ", ".join(s.journey.title for s in sections)
+    )
+    try:
+        return env.get_template(name).render(
+            title=title, sections=sections, many=len(sections) > 1, severities=SEVERITY_ORDER
+        )
+    except jinja2.TemplateError as exc:
+        where = f"{getattr(exc, 'filename', None) or name}:{getattr(exc, 'lineno', None) or 1}"
+        raise JourneyError(f"template {where}: {exc}") from None
+
+
+def report_html(
+    journeys: Sequence[Journey],
+    *,
+    template_dir: str | Path | None = None,
+    theme: str | None = None,
+) -> str:
+    """One self-contained HTML page: no request leaves it, nothing runs from the journey."""
+    return _render("report.html.j2", journeys, html=True, template_dir=template_dir, theme=theme)
+
+
+def report_markdown(journeys: Sequence[Journey], *, template_dir: str | Path | None = None) -> str:
+    """The same content as Markdown, for a wiki or a pull request (maps left out)."""
+    return _render("report.md.j2", journeys, html=False, template_dir=template_dir, theme=None)

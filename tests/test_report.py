@@ -1,0 +1,150 @@
+"""The report as text: sections, anchors, escaping, templates, determinism."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from journeymap import load
+from journeymap.errors import JourneyError
+from journeymap.model import Journey
+from journeymap.report import quadrant_svg, report_html, report_markdown
+
+from .test_analysis import LOOP
+
+Make = Callable[..., Journey]
+EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "journeys").glob("*.yaml"))
+EVIL = '<script>alert(1)</script> & "quotes"'
+
+
+class Ids(HTMLParser):
+    """Every id, link and external reference in a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.links: list[str] = []
+        self.external: list[str] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        d = dict(attrs)
+        if d.get("id"):
+            self.ids.append(str(d["id"]))
+        for key in ("href", "xlink:href", "src"):
+            value = d.get(key)
+            if value and value.startswith("#"):
+                self.links.append(value[1:])
+            elif value:
+                self.external.append(value)
+        if tag == "script":
+            self.scripts += 1
+        if tag == "link":
+            self.external.append(str(d))
+
+
+def parse(html: str) -> Ids:
+    p = Ids()
+    p.feed(html)
+    return p
+
+
+def test_the_folder_report_has_every_section_and_no_dangling_link() -> None:
+    journeys = [load(f) for f in EXAMPLES]
+    html = report_html(journeys)
+    page = parse(html)
+    assert len(page.ids) == len(set(page.ids)), "ids must be unique on the page"
+    assert set(page.links) <= set(page.ids), set(page.links) - set(page.ids)
+    assert page.external == []  # nothing is fetched: no src, no href out, no <link>
+    assert page.scripts == 1  # ours, inline
+    for j in journeys:
+        assert f'id="journey-{j.journey}"' in html
+        for tp in j.touchpoints:
+            assert f'id="tp-{j.journey}-{tp.id}"' in html
+    for heading in (
+        "Journeys side by side",
+        "Summary",
+        "The journey map",
+        "Where customers get lost",
+        "Findings",
+        "Touchpoint inventory",
+        "Importance versus quality",
+        "Stage by stage",
+        "Handoffs and ownership",
+    ):
+        assert f">{heading}<" in html, heading
+    assert "@media print" in html and "@page" in html
+
+
+def test_a_single_journey_uses_plain_anchors(make_journey: Make) -> None:
+    html = report_html([make_journey(LOOP)])
+    assert 'id="tp-apply"' in html
+    assert "Journeys side by side" not in html
+    # the map's nodes link to the inventory
+    assert 'xlink:href="#tp-apply"' in html
+
+
+def test_sections_without_data_are_left_out(make_journey: Make) -> None:
+    html = report_html([make_journey(LOOP)])  # no quality, importance, emotion or owners
+    assert "Importance versus quality" not in html
+    assert "Handoffs and ownership" in html  # touchpoints with no owner are listed
+    assert '<div class="chart"><svg xmlns="http://www.w3.org/2000/svg" class="emotion"' not in html
+
+
+def test_text_from_the_journey_is_shown_literally(make_journey: Make) -> None:
+    text = LOOP.replace("  - id: apply\n", f"  - id: apply\n    title: '{EVIL}'\n    owner: x\n")
+    html = report_html([make_journey(text)])
+    assert "<script>alert(1)" not in html
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt; &amp;") >= 3
+    md = report_markdown([make_journey(text)])
+    assert "<script>" not in md and "&lt;script&gt;alert(1)&lt;/script&gt;" in md
+
+
+def test_same_input_same_bytes() -> None:
+    journeys = [load(f) for f in EXAMPLES]
+    assert report_html(journeys) == report_html([load(f) for f in EXAMPLES])
+    assert report_markdown(journeys) == report_markdown([load(f) for f in EXAMPLES])
+
+
+def test_markdown_has_the_same_content() -> None:
+    md = report_markdown([load(f) for f in EXAMPLES])
+    for heading in ("## Candidate journey", "### Where customers get lost", "### Findings",
+                    "### Touchpoint inventory", "### Handoffs"):  # fmt: skip
+        assert heading in md
+    # tables keep their shape: every row of a table has as many cells as its header
+    for block in re.findall(r"(?:^\|.*\|\n)+", md, flags=re.M):
+        counts = {len(re.findall(r"(?<!\\)\|", line)) for line in block.splitlines()}
+        assert len(counts) == 1, block
+
+
+def test_a_firms_own_templates_replace_ours(make_journey: Make, tmp_path: Path) -> None:
+    (tmp_path / "report.css").write_text("body { color: rebeccapurple; }\n")
+    html = report_html([make_journey(LOOP)], template_dir=tmp_path)
+    assert "rebeccapurple" in html and "Touchpoint inventory" in html  # the rest is ours
+    (tmp_path / "report.html.j2").write_text("{{ title }} {{ nope }}")
+    with pytest.raises(JourneyError, match=r"template report\.html\.j2:1: 'nope' is undefined"):
+        report_html([make_journey(LOOP)], template_dir=tmp_path)
+    (tmp_path / "report.html.j2").write_text("<h1>{{ title }}</h1>{% for s in sections %}")
+    with pytest.raises(JourneyError, match="template"):
+        report_html([make_journey(LOOP)], template_dir=tmp_path)
+
+
+def test_the_quadrant_shades_the_important_but_poor_corner() -> None:
+    j = load(EXAMPLES[0])
+    svg = quadrant_svg(j, "")
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    bad = [g for g in root.iter(f"{ns}g") if "pt-bad" in (g.get("class") or "")]
+    expected = {
+        tp.title
+        for tp in j.touchpoints
+        if tp.importance and (tp.importance.customer or 0) >= 4 and (tp.quality or 5) <= 2
+    }
+    titles = {str(g.find(f"{ns}title").text).split(": importance")[0] for g in bad}  # type: ignore[union-attr]
+    assert titles == expected and expected
+    assert "Important but poor" in svg
