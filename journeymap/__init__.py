@@ -19,11 +19,14 @@ __all__ = [
     "JourneyError",
     "Problem",
     "analyze",
+    "find_paths",
     "load",
     "load_all",
     "loads",
     "render",
     "render_files",
+    "report_html",
+    "report_markdown",
     "to_dot",
     "to_networkx",
 ]
@@ -34,11 +37,14 @@ _WHERE = {
     "Journey": "model",
     "JourneyError": "errors",
     "Problem": "errors",
+    "find_paths": "paths",
     "load": "loader",
     "load_all": "loader",
     "loads": "loader",
     "render": "rendering",
     "render_files": "rendering",
+    "report_html": "report",
+    "report_markdown": "report",
     "to_dot": "dot",
     "to_networkx": "graph",
 }
@@ -50,7 +56,9 @@ if TYPE_CHECKING:
     from .graph import to_networkx
     from .loader import load, load_all, loads
     from .model import Journey
+    from .paths import find_paths
     from .rendering import render, render_files
+    from .report import report_html, report_markdown
 
 
 def __getattr__(name: str) -> Any:
