@@ -88,3 +88,21 @@ def test_render_files_writes_all_or_nothing(make_journey: Make, tmp_path: Path) 
     blocker.write_text("x")
     with pytest.raises(JourneyError, match="not a folder"):
         render_files([j], blocker, "svg")
+
+
+def test_a_theme_file_reports_its_mistakes_with_positions(tmp_path: Path) -> None:
+    from journeymap.errors import JourneyError
+    from journeymap.themes import Theme
+
+    f = tmp_path / "brand.yaml"
+    f.write_text("base: fancy\naccnt: '#000'\nfont: 12\n")
+    with pytest.raises(JourneyError) as info:
+        Theme.from_file(f)
+    assert [str(p) for p in info.value.problems] == [
+        f"{f}:1:7: no built-in theme named 'fancy'; use one of default, print, colorblind",
+        f"{f}:2:1: unknown theme key 'accnt' (did you mean 'accent'?)",
+        f"{f}:3:7: font: expected text, got 12",
+    ]
+    f.write_text("base: print\naccent: '#0b5394'\ntitle: Acme\n")
+    t = Theme.from_file(f)
+    assert (t.accent, t.title, t.text) == ("#0b5394", "Acme", "#000000")
