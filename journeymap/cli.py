@@ -190,17 +190,35 @@ def _table(r: Analysis) -> str:
     return "\n".join(lines)
 
 
-@cli.command()
-@PATHS
-@click.option(
+OUTDIR = click.option(
     "-o",
     "--output",
     "outdir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("output"),
     show_default=True,
-    help="Folder to write the maps into.",
+    help="Folder to write into.",
 )
+PAPER = click.option(
+    "--paper",
+    type=click.Choice(["A4", "A3", "A2", "A1", "A0", "letter", "tabloid"], case_sensitive=False),
+    default=None,
+    help="Paper size of PDF output.",
+)
+ORIENTATION = click.option(
+    "--orientation",
+    type=click.Choice(["landscape", "portrait"]),
+    default=None,
+    help="[default: landscape]",
+)
+THEME = click.option(
+    "--theme", default=None, help="default, print, colorblind, or a theme file (YAML)."
+)
+
+
+@cli.command()
+@PATHS
+@OUTDIR
 @click.option(
     "--format",
     "fmt",
@@ -208,19 +226,42 @@ def _table(r: Analysis) -> str:
     default="svg",
     show_default=True,
 )
-@click.option("--theme", default=None, help="default, print, colorblind, or a theme file (YAML).")
+@click.option(
+    "--view",
+    type=click.Choice(["flow", "canvas"]),
+    default="flow",
+    show_default=True,
+    help="flow: the journey as a graph; canvas: the classic journey map (stages by rows).",
+)
+@THEME
 @click.option(
     "--dpi", type=click.IntRange(36, 1200), default=None, help="Resolution of PNG output."
 )
+@PAPER
+@ORIENTATION
+@click.option("--tile", is_flag=True, help="PDF: the map at full size over several pages.")
 def render(
-    paths: tuple[Path, ...], outdir: Path, fmt: str, theme: str | None, dpi: int | None
+    paths: tuple[Path, ...],
+    outdir: Path,
+    fmt: str,
+    view: str,
+    theme: str | None,
+    dpi: int | None,
+    paper: str | None,
+    orientation: str | None,
+    tile: bool,
 ) -> None:
-    """Draw journey maps into OUTPUT/<journey>.<format>."""
+    """Draw journey maps into OUTPUT/<journey>.<format> (<journey>-canvas.<format>)."""
     from .rendering import render_files
     from .themes import get_theme
 
+    if (paper or orientation or tile) and fmt != "pdf":
+        raise click.UsageError("--paper, --orientation and --tile are for --format pdf")
     t = get_theme(theme)
-    for path in render_files(_load(paths), outdir, fmt, theme=t, dpi=dpi):
+    options: dict[str, Any] = {"theme": t, "dpi": dpi, "view": view, "tile": tile}
+    options["paper"] = paper or "A3"
+    options["orientation"] = orientation or "landscape"
+    for path in render_files(_load(paths), outdir, fmt, **options):
         click.echo(f"wrote {path}")
 
 
@@ -296,6 +337,91 @@ def paths(paths: tuple[Path, ...], to: str, start: str | None, limit: int | None
 
 
 # Canvas, worksheets and cards (#4) ----------------------------------------------
+
+
+@cli.command()
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--stages", default=None, help="Stage titles, comma separated, without a journey.")
+@click.option("--prefill", is_flag=True, help="Put the journey's touchpoints in the worksheet.")
+@OUTDIR
+@PAPER
+@ORIENTATION
+@click.option(
+    "--format", "fmt", type=click.Choice(["pdf", "svg"]), default="pdf", show_default=True
+)
+@THEME
+def worksheet(
+    path: Path | None,
+    stages: str | None,
+    prefill: bool,
+    outdir: Path,
+    paper: str | None,
+    orientation: str | None,
+    fmt: str,
+    theme: str | None,
+) -> None:
+    """A blank journey canvas for a workshop: stages, row labels, room for sticky notes.
+
+    From a journey file (its stages) or from --stages "Awareness,Apply,Onboarding".
+    """
+    from .canvas import worksheet_svg
+    from .model import Stage
+    from .output import write_files
+    from .themes import get_theme
+
+    if (path is None) == (stages is None):
+        raise click.UsageError("give a journey file or --stages, not both")
+    t = get_theme(theme)
+    if path is not None:
+        if path.is_dir():
+            raise click.UsageError("worksheet takes one journey file")
+        [j] = _load((path,))
+        svg, name = worksheet_svg(j, theme=t, prefill=prefill), f"{j.journey}-worksheet"
+    else:
+        import re
+
+        titles = [s.strip() for s in (stages or "").split(",") if s.strip()]
+        if not titles:
+            raise click.UsageError("--stages needs at least one stage title")
+        ids = [
+            re.sub(r"[^A-Za-z0-9]+", "-", s).strip("-").lower() or f"s{k}"
+            for k, s in enumerate(titles)
+        ]
+        cols = [
+            Stage(id=f"{k + 1}-{i}", title=s)
+            for k, (i, s) in enumerate(zip(ids, titles, strict=True))
+        ]
+        svg, name = worksheet_svg(None, cols, theme=t), "worksheet"
+    if fmt == "svg":
+        data = svg.encode("utf-8")
+    else:
+        from .printing import map_pdf
+        from .printing import paper as paper_size
+
+        size = paper_size(paper or "A3", orientation or "landscape")
+        data = map_pdf(svg, title=t.title or "Journey worksheet", paper_size=size)
+    for written in write_files({outdir / f"{name}.{fmt}": data}):
+        click.echo(f"wrote {written}")
+
+
+@cli.command()
+@PATHS
+@OUTDIR
+@PAPER
+@ORIENTATION
+def cards(
+    paths: tuple[Path, ...], outdir: Path, paper: str | None, orientation: str | None
+) -> None:
+    """Printable touchpoint cards, several per page with cut lines: OUTPUT/<journey>-cards.pdf."""
+    from .analysis import analyze as run
+    from .output import write_files
+    from .printing import cards_pdf
+    from .printing import paper as paper_size
+
+    size = paper_size(paper or "A4", orientation or "portrait")
+    files = {outdir / f"{j.journey}-cards.pdf": cards_pdf(j, run(j), size) for j in _load(paths)}
+    for written in write_files(files):
+        click.echo(f"wrote {written}")
 
 
 # The HTML report (#5) -----------------------------------------------------------

@@ -16,7 +16,7 @@ from .themes import Theme, get_theme
 __all__ = ["FORMATS", "VIEWS", "render", "render_files"]
 
 FORMATS = ("svg", "pdf", "png", "dot")
-VIEWS = ("flow",)
+VIEWS = ("flow", "canvas")
 
 
 def describe(journey: Journey, analysis: Analysis) -> str:
@@ -58,17 +58,41 @@ def render(
     dpi: int | None = None,
     analysis: Analysis | None = None,
     links: str | None = None,
+    paper: str = "A3",
+    orientation: str = "landscape",
+    tile: bool = False,
 ) -> bytes:
     """The map of one journey as bytes (SVG, PDF, PNG or DOT source).
 
-    ``links`` (e.g. ``"#tp-{id}"``) turns the nodes into links, for maps in a report.
+    ``view`` is ``flow`` (the graph) or ``canvas`` (the classic journey map). A PDF's
+    page is the ``paper`` (A4 to A0, letter, tabloid), the map scaled to fit, or
+    spread over several pages at full size with ``tile``. ``links`` (e.g.
+    ``"#tp-{id}"``) turns the flow map's nodes into links, for maps in a report.
     """
     if format not in FORMATS:
         raise JourneyError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     if view not in VIEWS:
         raise JourneyError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
+    if format == "dot" and view != "flow":
+        raise JourneyError("the canvas is drawn directly as SVG; DOT exists only for the flow view")
     t = theme if isinstance(theme, Theme) else get_theme(theme)
     a = analysis or analyze(journey)
+    if format == "pdf":
+        from .printing import map_pdf
+        from .printing import paper as paper_size
+
+        size = paper_size(paper, orientation)  # bad names fail before any drawing
+        svg = render(journey, "svg", view=view, theme=t, analysis=a).decode("utf-8")
+        return map_pdf(svg, title=t.title or journey.title, paper_size=size, tile=tile)
+    if view == "canvas":
+        from .canvas import canvas_svg
+
+        svg_text = canvas_svg(journey, a, t)
+        if format == "png":
+            from .printing import svg_to_png
+
+            return svg_to_png(svg_text, dpi or 96)
+        return svg_text.encode("utf-8")
     dot = to_dot(journey, a, t, links=links)
     if format == "dot":
         return dot.encode("utf-8")
@@ -92,5 +116,10 @@ def render_files(
     out = Path(outdir)
     if out.exists() and not out.is_dir():
         raise JourneyError(f"{out}: not a folder")
-    files = {out / f"{j.journey}.{format}": render(j, format, **options) for j in journeys}  # type: ignore[arg-type]
+    view = options.get("view", "flow")
+    suffix = "" if view == "flow" else f"-{view}"
+    files = {
+        out / f"{j.journey}{suffix}.{format}": render(j, format, **options)  # type: ignore[arg-type]
+        for j in journeys
+    }
     return write_files(files)

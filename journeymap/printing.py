@@ -1,0 +1,297 @@
+"""Printing: maps, worksheets and touchpoint cards on real paper sizes.
+
+The only module that imports WeasyPrint. Graphviz's own PDF (and cairosvg) keep
+the drawing's box as the page; a facilitator needs an A3 page that is A3, so the
+map goes into an HTML page whose ``@page`` is the paper, scaled to fit inside
+the margins, with a title, an empty date line and page numbers. ``tile`` prints
+the map at full size over several pages instead, with overlap and cut marks, to
+be taped into a poster. The HTML here is built from escaped text only.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .dot import html_escape as esc
+from .errors import JourneyError
+
+if TYPE_CHECKING:
+    from .analysis import Analysis
+    from .model import Journey
+
+__all__ = ["ORIENTATIONS", "PAPERS", "Paper", "cards_pdf", "map_pdf", "paper", "svg_to_png"]
+
+#: Paper sizes in millimetres, portrait.
+PAPERS: dict[str, tuple[float, float]] = {
+    "A4": (210, 297),
+    "A3": (297, 420),
+    "A2": (420, 594),
+    "A1": (594, 841),
+    "A0": (841, 1189),
+    "letter": (215.9, 279.4),
+    "tabloid": (279.4, 431.8),
+}
+ORIENTATIONS = ("landscape", "portrait")
+MARGIN = 12.0  # mm
+HEADER = 14.0  # mm for the title and the date line
+OVERLAP = 10.0  # mm shared by neighbouring tiles
+PX_MM = 25.4 / 96  # CSS pixels to millimetres
+
+
+@dataclass(frozen=True)
+class Paper:
+    name: str
+    width: float  # mm
+    height: float
+
+    @property
+    def content(self) -> tuple[float, float]:
+        return self.width - 2 * MARGIN, self.height - 2 * MARGIN
+
+
+def paper(name: str, orientation: str = "landscape") -> Paper:
+    found = {k.lower(): k for k in PAPERS}.get(name.lower())
+    if found is None:
+        raise JourneyError(f"unknown paper {name!r}; choose one of {', '.join(PAPERS)}")
+    if orientation not in ORIENTATIONS:
+        raise JourneyError(f"unknown orientation {orientation!r}; use landscape or portrait")
+    w, h = PAPERS[found]
+    if orientation == "landscape":
+        w, h = h, w
+    return Paper(found, w, h)
+
+
+def _svg_size(svg: str) -> tuple[float, float]:
+    """The drawing's size in CSS pixels, from its viewBox (Graphviz writes points)."""
+    head = svg[svg.index("<svg") : svg.index(">", svg.index("<svg"))]
+    box = re.search(r'viewBox="([-\d.]+)[ ,]+([-\d.]+)[ ,]+([\d.]+)[ ,]+([\d.]+)"', head)
+    if box is None:  # pragma: no cover - every SVG we make has a viewBox
+        raise JourneyError("the map has no viewBox")
+    w, h = float(box.group(3)), float(box.group(4))
+    if re.search(r'width="[\d.]+pt"', head):
+        w, h = w * 96 / 72, h * 96 / 72
+    return w, h
+
+
+def _data_uri(svg: str) -> str:
+    body = svg[svg.index("<svg") :]
+    return "data:image/svg+xml;base64," + base64.b64encode(body.encode("utf-8")).decode("ascii")
+
+
+def _page_css(p: Paper, title: str) -> str:
+    return f"""
+@page {{
+  size: {p.width}mm {p.height}mm;
+  margin: {MARGIN}mm;
+  @bottom-left {{ content: "{_css_string(title)}"; font: 8pt "DejaVu Sans"; color: #52606d; }}
+  @bottom-right {{ content: "Page " counter(page) " of " counter(pages);
+                   font: 8pt "DejaVu Sans"; color: #52606d; }}
+}}
+body {{ margin: 0; font-family: "DejaVu Sans", "Noto Sans CJK SC", sans-serif; color: #1f2933; }}
+header {{ height: {HEADER - 2}mm; display: flex; justify-content: space-between;
+          align-items: baseline; border-bottom: 0.4mm solid #3b6ea8; margin-bottom: 2mm; }}
+header h1 {{ font-size: 14pt; margin: 0; }}
+header .date {{ font-size: 10pt; color: #52606d; }}
+.sheet {{ page-break-after: always; position: relative; }}
+.sheet:last-child {{ page-break-after: auto; }}
+"""
+
+
+def _css_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+def _header(title: str) -> str:
+    return (
+        f"<header><h1>{esc(title)}</h1>"
+        '<span class="date">Date: ______________________</span></header>'
+    )
+
+
+def _write(html: str) -> bytes:
+    """HTML to PDF bytes, in a child process; the same HTML always gives the same bytes.
+
+    WeasyPrint uses the system's Pango, and the Graphviz inside the pygraphviz wheel
+    brings its own: loaded into one process they register the same GLib types and
+    crash or hang. So WeasyPrint always runs on its own (``python -m
+    journeymap.printing``), which costs a fraction of a second.
+    """
+    import os
+    import subprocess
+    import sys
+
+    # Same bytes every run: fontTools stamps the fonts it subsets with the current
+    # time unless SOURCE_DATE_EPOCH is set, and walks sets of glyphs whose order
+    # follows Python's per-process hash seed.
+    env = {**os.environ, "PYTHONHASHSEED": "0", "SOURCE_DATE_EPOCH": "0"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "journeymap.printing"],
+        input=html.encode("utf-8"),
+        capture_output=True,
+        check=False,
+        env=env,
+    )
+    if proc.returncode != 0 or not proc.stdout.startswith(b"%PDF"):
+        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+        raise JourneyError("printing failed: " + (" / ".join(tail) or f"exit {proc.returncode}"))
+    return proc.stdout
+
+
+def _main() -> None:
+    """The child process: HTML on stdin, PDF on stdout."""
+    import logging
+    import sys
+
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    data = HTML(string=sys.stdin.buffer.read().decode("utf-8"), base_url=None).write_pdf()
+    assert data is not None
+    sys.stdout.buffer.write(data)
+
+
+def map_pdf(svg: str, *, title: str, paper_size: Paper, tile: bool = False) -> bytes:
+    """A map on paper: scaled to fit one page, or at full size over tiled pages."""
+    cw, ch = paper_size.content
+    w_px, h_px = _svg_size(svg)
+    uri = _data_uri(svg)
+    css = _page_css(paper_size, title)
+    if not tile:
+        body = (
+            f'<div class="sheet">{_header(title)}'
+            f'<img src="{uri}" style="display:block; margin: 0 auto; width: {cw}mm;'
+            f' height: {ch - HEADER - 6}mm; object-fit: contain;" alt="{esc(title)}"></div>'
+        )
+        return _write(
+            f"<!DOCTYPE html><html><head><style>{css}</style></head><body>{body}</body></html>"
+        )
+    # Full size (1 CSS pixel = 1/96 inch), never smaller than fits one page.
+    w_mm, h_mm = w_px * PX_MM, h_px * PX_MM
+    scale = max(1.0, min(cw / w_mm, (ch - HEADER) / h_mm))
+    w_mm, h_mm = w_mm * scale, h_mm * scale
+    avail_h = ch - HEADER - 6
+    cols = max(1, math.ceil((w_mm - OVERLAP) / (cw - OVERLAP)))
+    rows = max(1, math.ceil((h_mm - OVERLAP) / (avail_h - OVERLAP)))
+    mark = "position:absolute; background:#000;"
+    sheets = []
+    for r in range(rows):
+        for c in range(cols):
+            left, top = c * (cw - OVERLAP), r * (avail_h - OVERLAP)
+            marks = "".join(
+                f'<div style="{mark} left:{x}mm; top:{y}mm; width:{w}mm; height:{h}mm;"></div>'
+                for x, y, w, h in _cut_marks(cw, avail_h)
+            )
+            name = f"{title}: row {r + 1} of {rows}, column {c + 1} of {cols}"
+            sheets.append(
+                f'<div class="sheet">{_header(name)}'
+                f'<div style="position:relative; width:{cw}mm; height:{avail_h}mm;">'
+                f'<div style="position:absolute; inset:0; overflow:hidden;">'
+                f'<img src="{uri}" style="position:absolute; left:{-left}mm; top:{-top}mm;'
+                f' width:{w_mm}mm; height:{h_mm}mm;" alt=""></div>{marks}</div></div>'
+            )
+    return _write(
+        f"<!DOCTYPE html><html><head><style>{css}</style></head><body>{''.join(sheets)}</body></html>"
+    )
+
+
+def _cut_marks(w: float, h: float) -> list[tuple[float, float, float, float]]:
+    """Hairlines outside each corner of the printed area: where to cut before taping."""
+    n, t = 6.0, 0.2  # length and thickness, mm
+    out = []
+    for x, y in ((0, 0), (w, 0), (0, h), (w, h)):
+        out.append((x - n - 1 if x == 0 else x + 1, y - t / 2, n, t))  # horizontal
+        out.append((x - t / 2, y - n - 1 if y == 0 else y + 1, t, n))  # vertical
+    return out
+
+
+def cards_pdf(journey: Journey, analysis: Analysis, paper_size: Paper) -> bytes:
+    """Touchpoint cards, several to a page, with dashed cut lines between them."""
+    cw, ch = paper_size.content
+    cols = max(1, int(cw // 88))
+    rows = max(1, int((ch - HEADER - 6) // 80))
+    card_w, card_h = cw / cols, (ch - HEADER - 6) / rows
+    stages = {s.id: s.title for s in journey.stages}
+
+    def scale(label: str, value: int | None) -> str:
+        boxes = "".join("■" if value is not None and i <= value else "□" for i in range(1, 6))
+        return f'<div class="scale"><span>{label}</span> <b>{boxes}</b></div>'
+
+    cards = []
+    for tp in journey.touchpoints:
+        rows_html = "".join(
+            f"<tr><th>{k}</th><td>{esc(v or '')}</td></tr>"
+            for k, v in (
+                ("Who", tp.owner),
+                ("What", tp.description),
+                ("Where", tp.channel),
+                ("When", tp.when),
+                ("Why", tp.why),
+            )
+        )
+        imp = tp.importance
+        pains = "".join(f"<li>{esc(p)}</li>" for p in tp.pain_points) or "<li>&nbsp;</li>" * 2
+        cards.append(
+            f'<div class="card"><div class="meta">{esc(stages[tp.stage])} · <code>{esc(tp.id)}</code>'
+            f"{' · backstage' if tp.layer == 'backstage' else ''}</div>"
+            f"<h2>{esc(tp.title)}</h2><table>{rows_html}</table>"
+            + scale("Importance to the customer", imp.customer if imp else None)
+            + scale("Importance to the firm", imp.company if imp else None)
+            + scale("Quality today", tp.quality)
+            + f'<div class="pains">Pain points<ul>{pains}</ul></div></div>'
+        )
+    per_page = cols * rows
+    pages = [cards[i : i + per_page] for i in range(0, len(cards), per_page)] or [[]]
+    css = (
+        _page_css(paper_size, journey.title)
+        + f"""
+.grid {{ display: grid; grid-template-columns: repeat({cols}, {card_w}mm);
+         grid-auto-rows: {card_h}mm; }}
+.card {{ border: 0.3mm dashed #7b8794; padding: 4mm; overflow: hidden; font-size: 8.5pt; }}
+.card h2 {{ font-size: 12pt; margin: 1mm 0 2mm; }}
+.card .meta {{ color: #52606d; font-size: 7.5pt; }}
+.card table {{ border-collapse: collapse; width: 100%; }}
+.card th {{ text-align: left; width: 13mm; color: #52606d; vertical-align: top; font-weight: normal; }}
+.card td {{ border-bottom: 0.2mm solid #d9e2ec; height: 5mm; }}
+.scale {{ margin-top: 1.5mm; display: flex; justify-content: space-between; }}
+.scale b {{ letter-spacing: 1mm; font-weight: normal; font-size: 11pt; }}
+.pains ul {{ margin: 0.5mm 0 0 4mm; padding: 0; }}
+.pains li {{ border-bottom: 0.2mm solid #d9e2ec; min-height: 4mm; }}
+"""
+    )
+    body = "".join(
+        f'<div class="sheet">{_header(journey.title + " - touchpoint cards")}'
+        f'<div class="grid">{"".join(page)}</div></div>'
+        for page in pages
+    )
+    return _write(
+        f"<!DOCTYPE html><html><head><style>{css}</style></head><body>{body}</body></html>"
+    )
+
+
+def svg_to_png(svg: str, dpi: int = 96) -> bytes:
+    """An SVG we drew ourselves (the canvas) as PNG, through a PDF of its own size."""
+    import pypdfium2 as pdfium
+
+    w_px, h_px = _svg_size(svg)
+    css = f"@page {{ size: {w_px}px {h_px}px; margin: 0; }} body {{ margin: 0; }}"
+    html = (
+        f"<!DOCTYPE html><html><head><style>{css}</style></head><body>"
+        f'<img src="{_data_uri(svg)}" style="width:{w_px}px; height:{h_px}px; display:block">'
+        "</body></html>"
+    )
+    pdf = pdfium.PdfDocument(_write(html))
+    image = pdf[0].render(scale=dpi / 72).to_pil()  # the page is w_px * 72/96 points wide
+    import io
+
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=False)
+    return out.getvalue()
+
+
+if __name__ == "__main__":
+    _main()

@@ -1,0 +1,127 @@
+"""The journey canvas: structure, wrapping, and no text box over another."""
+
+from __future__ import annotations
+
+import itertools
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from journeymap import load
+from journeymap.canvas import COLUMN, PAD, canvas_svg, layout, text_width, worksheet_svg, wrap
+from journeymap.model import Journey, Stage
+
+from .conftest import journey
+from .test_examples import EXAMPLES
+
+Make = Callable[..., Journey]
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def words_in(svg: str) -> str:
+    root = ET.fromstring(svg)
+    return " ".join(" ".join("".join(t.itertext()) for t in root.iter(f"{SVG}text")).split())
+
+
+def test_the_canvas_shows_every_stage_and_touchpoint_and_is_web_ready() -> None:
+    j = load(EXAMPLES / "candidate.yaml")
+    svg = canvas_svg(j)
+    root = ET.fromstring(svg)
+    assert root.get("viewBox", "").startswith("0 0 ")
+    assert root.find(f"{SVG}title") is not None and root.find(f"{SVG}desc") is not None
+    text = words_in(svg)
+    for s in j.stages:
+        assert all(w in text for w in s.title.split())
+    for tp in j.touchpoints:
+        assert all(w in text for w in tp.title.split()), tp.title
+    for label in ("Backstage", "Channels", "Owners", "Emotion", "Pain points", "Opportunities"):
+        assert label in text
+    assert "✕ LOST" in text and "DEAD END" in text  # not colour alone
+    assert "href" not in svg and "http://" not in svg.replace("http://www.w3.org/2000/svg", "")
+    assert svg == canvas_svg(load(EXAMPLES / "candidate.yaml"))  # same bytes
+
+
+def test_rows_without_data_are_left_out(make_journey: Make) -> None:
+    j = make_journey(
+        "journey: j\nstages: [a]\ntouchpoints:\n  - {id: t, stage: a, next: [won]}\n"
+        "outcomes: [{id: won, result: success}]\n"
+    )
+    text = words_in(canvas_svg(j))
+    assert "Touchpoints" in text
+    for label in ("Backstage", "Channels", "Owners", "Emotion", "Pain points", "Opportunities"):
+        assert label not in text
+
+
+def no_overlaps(boxes: list) -> None:  # type: ignore[type-arg]
+    for a, b in itertools.combinations(boxes, 2):
+        assert not a.overlaps(b), (a, b)
+
+
+def test_forty_touchpoints_in_one_stage_do_not_overlap() -> None:
+    lines = ["journey: crowd", "stages: [one, two]", "touchpoints:"]
+    for i in range(40):
+        lines.append(
+            f"  - {{id: t{i}, stage: one, title: 'Touchpoint number {i} with a rather long"
+            f" title that must wrap', channel: phone, owner: Team {i % 3},"
+            f" pain_points: ['Waits {i} days'], emotion: {i % 5 - 2}}}"
+        )
+    lines.append("  - {id: last, stage: two}")
+    c = layout(journey("\n".join(lines) + "\n"))
+    cards = [b for b in c.boxes if b.kind == "card"]
+    assert len(cards) == 41
+    no_overlaps(cards)
+    no_overlaps([b for b in c.boxes if b.kind in ("pain", "channels", "owners")])
+    for b in cards:
+        assert b.y + b.h <= c.height and b.x + b.w <= c.width
+
+
+LONG = [
+    "求职者在注册后等待数周才收到第一份工作的通知并且没有任何更新",
+    "يبحث المرشح عن عمل مؤقت بالقرب من منزله ويدفع أسبوعيا",
+    "🎉 Offer accepted 🎉 — erste Schicht beginnt Montag früh um sechs Uhr",
+    "Supercalifragilisticexpialidociousregistrationformwithoutanyspaces",
+]
+
+
+def test_long_non_latin_titles_wrap_inside_their_cards(make_journey: Make) -> None:
+    tps = "".join(
+        f"  - {{id: t{i}, stage: s{i % 2}, title: '{title}', channel: 网站, owner: فريق}}\n"
+        for i, title in enumerate(LONG)
+    )
+    j = make_journey(f"journey: j\nstages: [s0, s1]\ntouchpoints:\n{tps}")
+    c = layout(j)
+    cards = [b for b in c.boxes if b.kind == "card"]
+    no_overlaps(cards)
+    inner = COLUMN - 2 * PAD - 16
+    for title in LONG:
+        for line in wrap(title, inner, 12, bold=True):
+            assert text_width(line, 12, bold=True) <= inner
+        assert "".join(wrap(title, inner, 12, bold=True)).replace(" ", "") == title.replace(" ", "")
+    text = words_in(canvas_svg(j)).replace(" ", "")
+    for title in LONG:
+        assert title.replace(" ", "") in text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=0, max_size=80), st.floats(min_value=30, max_value=300))
+def test_wrapping_never_loses_text_and_keeps_within_the_width(text: str, width: float) -> None:
+    text = " ".join(text.split())  # wrapping works on words
+    lines = wrap(text, width, 12)
+    assert " ".join(lines).replace(" ", "") == text.replace(" ", "")
+    for line in lines:
+        assert text_width(line, 12) <= width or len(line) == 1
+
+
+def test_the_worksheet_is_blank_or_prefilled() -> None:
+    j = load(EXAMPLES / "client.yaml")
+    blank = words_in(worksheet_svg(j))
+    assert "Sales and consideration" in blank and "Pain points" in blank
+    assert j.touchpoints[0].title not in blank
+    filled = words_in(worksheet_svg(j, prefill=True))
+    assert all(w in filled for w in j.touchpoints[0].title.split())
+    bare = words_in(
+        worksheet_svg(None, [Stage(id="a", title="Arrive"), Stage(id="b", title="Leave")])
+    )
+    assert "1. Arrive" in bare and "2. Leave" in bare
