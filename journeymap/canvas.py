@@ -125,7 +125,9 @@ def _text(x: float, y: float, lines: list[str], size: float, cls: str, bold: boo
         for i, line in enumerate(lines)
     )
     weight = ' font-weight="bold"' if bold else ""
-    return f'<text class="{cls}" font-size="{size:g}"{weight}>{spans}</text>'
+    # classes are prefixed: the SVG may sit inline in a page (the report) with its own
+    classes = " ".join(f"cv-{c}" for c in cls.split())
+    return f'<text class="{classes}" font-size="{size:g}"{weight}>{spans}</text>'
 
 
 def _card(
@@ -177,7 +179,7 @@ def _card(
         + (len(tag_lines) * small * 0.9 + len(title) * FONT + len(sub_lines) * small) * LINE
     )
     c.svg.append(
-        f'<g class="card" id="canvas-tp-{esc(node.id)}"><title>{esc(node.title)}</title>'
+        f'<g class="cv-card" id="canvas-tp-{esc(node.id)}"><title>{esc(node.title)}</title>'
         f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="6" '
         f'fill="{fill}" stroke="{border}" stroke-width="1.4"{dash}/>'
     )
@@ -405,13 +407,14 @@ def _svg(c: Canvas, journey: Journey, t: Theme, kind: str, desc: str) -> str:
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{c.width:.0f}" height="{c.height:.0f}" '
         f'viewBox="0 0 {c.width:.0f} {c.height:.0f}" role="img" '
-        f'aria-labelledby="{ident}-title {ident}-desc" id="{ident}">'
+        f'aria-labelledby="{ident}-title {ident}-desc" id="{ident}" class="jm-canvas">'
         f'<title id="{ident}-title">{esc(t.title or journey.title)} ({kind})</title>'
         f'<desc id="{ident}-desc">{esc(desc)}</desc>'
         "<style>"
-        f"text {{ font-family: {esc(repr(t.font))[1:-1]!s}, {FALLBACKS}; fill: {t.text}; }}"
-        f" .stage {{ fill: #ffffff; }} .sub, .tick, .visibility {{ fill: {t.muted}; }}"
-        f" .tag {{ fill: {t.muted}; }} .tag-bad {{ fill: {t.dead_border}; }}"
+        f".jm-canvas text {{ font-family: {esc(repr(t.font))[1:-1]!s}, {FALLBACKS};"
+        f" fill: {t.text}; }} .jm-canvas .cv-stage {{ fill: #ffffff; }}"
+        f" .jm-canvas .cv-sub, .jm-canvas .cv-tick, .jm-canvas .cv-visibility {{ fill: {t.muted}; }}"
+        f" .jm-canvas .cv-tag {{ fill: {t.muted}; }} .jm-canvas .cv-tag-bad {{ fill: {t.dead_border}; }}"
         "</style>"
         f'<rect width="100%" height="100%" fill="{t.background}"/>'
     )

@@ -39,6 +39,7 @@ class _Section:
     lost_paths: list[Route]
     success_paths: list[Route]
     flow_svg: str
+    canvas_svg: str
     quadrant_svg: str
     emotion_svg: str
     stages: list[dict[str, Any]]
@@ -279,6 +280,10 @@ def _sections(journeys: Sequence[Journey], theme: str | None) -> list[_Section]:
                 lost_paths=lost,
                 success_paths=success,
                 flow_svg=_inline_svg(svg, f"{j.journey}-flow-"),
+                canvas_svg=_inline_svg(
+                    render(j, "svg", view="canvas", theme=theme, analysis=a),
+                    f"{j.journey}-canvas-",
+                ),
                 quadrant_svg=quadrant_svg(j, prefix),
                 emotion_svg=emotion_svg(j),
                 stages=_stages(j),
