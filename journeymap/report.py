@@ -37,7 +37,6 @@ class _Section:
     analysis: Analysis
     prefix: str  # anchors: "" for a single journey, "<journey>-" for several
     lost_paths: list[Route]
-    success_paths: list[Route]
     flow_svg: str
     canvas_svg: str
     quadrant_svg: str
@@ -265,7 +264,6 @@ def _sections(journeys: Sequence[Journey], theme: str | None) -> list[_Section]:
         a = analyze(j)
         prefix = f"{j.journey}-" if many else ""
         lost = find_paths(j, to="lost", limit=LOST_PATHS, analysis=a)
-        success = find_paths(j, to="success", limit=3, analysis=a) if a.metrics else []
         svg = render(j, "svg", theme=theme, analysis=a, links=f"#tp-{prefix}{{id}}")
         groups = [
             (sev, [f for f in a.findings if f.severity == sev])
@@ -278,7 +276,6 @@ def _sections(journeys: Sequence[Journey], theme: str | None) -> list[_Section]:
                 analysis=a,
                 prefix=prefix,
                 lost_paths=lost,
-                success_paths=success,
                 flow_svg=_inline_svg(svg, f"{j.journey}-flow-"),
                 canvas_svg=_inline_svg(
                     render(j, "svg", view="canvas", theme=theme, analysis=a),
