@@ -91,6 +91,30 @@ def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
     return lines
 
 
+LOGO_W, LOGO_H = 160.0, 48.0
+_IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                ".svg": "image/svg+xml", ".gif": "image/gif", ".webp": "image/webp"}  # fmt: skip
+
+
+def _logo(path: str | None) -> str | None:
+    """The theme's logo as a data URI: embedded, so the SVG needs no other file."""
+    if not path:
+        return None
+    import base64
+
+    from .errors import JourneyError
+
+    p = Path(path)
+    kind = _IMAGE_TYPES.get(p.suffix.lower())
+    if kind is None:
+        raise JourneyError(f"{p}: a logo must be PNG, JPEG, GIF, WebP or SVG")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise JourneyError(f"{p}: cannot read the logo: {exc.strerror}") from None
+    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+
+
 @dataclass(frozen=True)
 class Box:
     """A block drawn on the canvas (a card, a text cell): what the overlap tests see."""
@@ -240,9 +264,19 @@ def layout(
     x0 = LABEL + PAD
     width = x0 + COLUMN * len(cols) + (0 if blank or not journey.outcomes else COLUMN) + PAD
     y = PAD
-    title = wrap(t.title or journey.title, width - 2 * PAD, 24, bold=True)
+    logo = _logo(t.logo)
+    room = LOGO_W + PAD if logo else 0.0
+    if logo:
+        c.svg.append(
+            f'<image x="{width - PAD - LOGO_W:.1f}" y="{y:.1f}" width="{LOGO_W}" '
+            f'height="{LOGO_H}" preserveAspectRatio="xMaxYMin meet" href="{logo}"/>'
+        )
+        c.boxes.append(Box(width - PAD - LOGO_W, y, LOGO_W, LOGO_H, "logo"))
+    title = wrap(t.title or journey.title, width - 2 * PAD - room, 24, bold=True)
     c.svg.append(_text(PAD, y, title, 24, "heading", bold=True))
-    c.boxes.append(Box(PAD, y, width - 2 * PAD, len(title) * 24 * LINE, "heading", journey.title))
+    c.boxes.append(
+        Box(PAD, y, width - 2 * PAD - room, len(title) * 24 * LINE, "heading", journey.title)
+    )
     y += len(title) * 24 * LINE
     if journey.persona and not blank:
         who = journey.persona.name or "Persona"

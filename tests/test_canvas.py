@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -125,3 +126,18 @@ def test_the_worksheet_is_blank_or_prefilled() -> None:
         worksheet_svg(None, [Stage(id="a", title="Arrive"), Stage(id="b", title="Leave")])
     )
     assert "1. Arrive" in bare and "2. Leave" in bare
+
+
+def test_a_theme_file_brings_its_title_colours_and_logo(tmp_path: Path) -> None:
+    from journeymap.themes import Theme
+
+    logo = tmp_path / "logo.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    f = tmp_path / "acme.yaml"
+    f.write_text("base: colorblind\ntitle: Acme Staffing\naccent: '#123456'\nlogo: logo.svg\n")
+    svg = canvas_svg(load(EXAMPLES / "client.yaml"), theme=Theme.from_file(f))
+    assert "Acme Staffing" in words_in(svg)
+    assert 'fill="#123456"' in svg  # stage headers
+    assert 'href="data:image/svg+xml;base64,' in svg  # embedded, no external file
+    c = layout(load(EXAMPLES / "client.yaml"), theme=Theme.from_file(f))
+    no_overlaps([b for b in c.boxes if b.kind in ("logo", "heading")])
