@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .analysis import Analysis, analyze
 from .dot import percent
 from .errors import JourneyError
+from .findings import RULES, Finding, Thresholds
 from .model import Journey, Touchpoint
 from .paths import Route, find_paths
 
@@ -35,7 +36,7 @@ class _Section:
 
     journey: Journey
     analysis: Analysis
-    prefix: str  # anchors: "" for a single journey, "<journey>-" for several
+    prefix: str  # anchors: "" for a single journey, "<journey>--" for several
     lost_paths: list[Route]
     flow_svg: str
     canvas_svg: str
@@ -44,7 +45,16 @@ class _Section:
     stages: list[dict[str, Any]]
     handoffs: list[dict[str, Any]]
     no_owner: list[Touchpoint]
-    findings_by_severity: list[tuple[str, list[Any]]]
+    findings_by_severity: list[tuple[str, list[tuple[str, list[Finding]]]]]
+    important_but_poor: frozenset[str]  # touchpoint ids, as the finding of that name says
+
+    def count(self, severity: str) -> int:
+        return sum(
+            len(items)
+            for sev, groups in self.findings_by_severity
+            if sev == severity
+            for _, items in groups
+        )
 
     def anchor(self, ident: str) -> str:
         return f"tp-{self.prefix}{ident}"
@@ -72,7 +82,7 @@ def _inline_svg(svg: bytes, prefix: str) -> str:
     text = svg.decode("utf-8")
     text = text[text.index("<svg") :]
     text = re.sub(r"<!--.*?-->\n?", "", text, flags=re.S)
-    text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
+    text = re.sub(r'(?<=\s)id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
     text = re.sub(
         r'aria-labelledby="([^"]+)"',
         lambda m: 'aria-labelledby="' + " ".join(prefix + i for i in m.group(1).split()) + '"',
@@ -90,7 +100,8 @@ def _esc(text: str) -> str:
 def quadrant_svg(journey: Journey, prefix: str) -> str:
     """Importance to the customer against quality, every touchpoint labelled.
 
-    The "important but poor" corner (importance >= 4, quality <= 2) is shaded and
+    The "important but poor" corner (by default importance >= 4, quality <= 2, the
+    thresholds of the finding of that name) is shaded and
     named, so it stands out in grayscale too. Each cell lists its touchpoints one per
     line (titles shortened, the whole title in the tooltip and the link), in file
     order, so the same journey always draws the same picture.
@@ -102,6 +113,7 @@ def quadrant_svg(journey: Journey, prefix: str) -> str:
     ]
     if not points:
         return ""
+    t = Thresholds()
     cells: dict[tuple[int, int], list[Touchpoint]] = {}
     for tp in points:
         assert tp.importance is not None and tp.importance.customer and tp.quality
@@ -122,7 +134,8 @@ def quadrant_svg(journey: Journey, prefix: str) -> str:
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="quadrant" viewBox="0 0 {width} {height:.0f}" width="{width}" '
         f'role="img" aria-label="Importance to the customer against quality, {_esc(journey.title)}">',
-        f'<rect x="{left}" y="{ys[5]}" width="{2 * cw}" height="{ch[5] + ch[4]}" class="q-bad"/>',
+        f'<rect x="{left}" y="{ys[5]}" width="{t.poor * cw}" '
+        f'height="{sum(ch[i] for i in range(t.important, 6))}" class="q-bad"/>',
     ]
     for imp in range(1, 6):
         out.append(
@@ -148,11 +161,11 @@ def quadrant_svg(journey: Journey, prefix: str) -> str:
         f'<text x="18" y="{mid:.0f}" class="axis" transform="rotate(-90 18 {mid:.0f})">'
         "Importance to the customer</text>"
     )
-    corner = ys[4] + ch[4] - 6  # the cells keep a free line at the bottom
+    corner = ys[t.important] + ch[t.important] - 6  # the cells keep a free line at the bottom
     out.append(f'<text x="{left + 8}" y="{corner}" class="q-bad-label">Important but poor</text>')
     for (q, imp), tps in sorted(cells.items()):
         x0 = left + (q - 1) * cw + 10
-        bad = imp >= 4 and q <= 2
+        bad = imp >= t.important and q <= t.poor
         for k, tp in enumerate(tps[:most]):
             cy = ys[imp] + 14 + per_line * k
             label = tp.title if len(tp.title) <= 27 else tp.title[:26] + "…"
@@ -172,12 +185,16 @@ def quadrant_svg(journey: Journey, prefix: str) -> str:
 
 
 def emotion_svg(journey: Journey) -> str:
-    """The emotion curve: each touchpoint's emotion in journey order, stage by stage."""
+    """The emotion curve: each touchpoint's emotion in journey order, stage by stage.
+
+    Stage names sit under their own stretch of the curve, shortened to its width
+    (the whole name in the tooltip), so neighbouring short stages never overprint.
+    """
     pts = [(s, tp) for s in journey.stages for tp in journey.touchpoints_in(s.id)]
     pts = [(s, tp) for s, tp in pts if tp.emotion is not None]
     if len(pts) < 2:
         return ""
-    step, left, w, h = 34, 40, 0, 220
+    step, left, h = 34, 40, 220
     w = left + step * len(pts) + 20
 
     def y(e: float) -> float:
@@ -189,15 +206,15 @@ def emotion_svg(journey: Journey) -> str:
     ]
     for e in (-2, -1, 0, 1, 2):
         out.append(f'<line x1="{left}" y1="{y(e)}" x2="{w - 10}" y2="{y(e)}" class="grid"/>')
+        label = f"{e:+d}" if e else "0"
         out.append(
-            f'<text x="{left - 6}" y="{y(e) + 4}" class="tick" text-anchor="end">{e:+d}</text>'
+            f'<text x="{left - 6}" y="{y(e) + 4}" class="tick" text-anchor="end">{label}</text>'
         )
     line = " ".join(
         f"{left + step * (i + 0.5):.1f},{y(tp.emotion or 0):.1f}" for i, (_, tp) in enumerate(pts)
     )
     out.append(f'<polyline points="{line}" class="curve"/>')
-    last_stage = None
-    for i, (s, tp) in enumerate(pts):
+    for i, (_, tp) in enumerate(pts):
         cx, cy = left + step * (i + 0.5), y(tp.emotion or 0)
         cls = "neg" if (tp.emotion or 0) < 0 else "pos" if (tp.emotion or 0) > 0 else "neu"
         shape = "▼" if cls == "neg" else "▲" if cls == "pos" else "●"
@@ -205,14 +222,24 @@ def emotion_svg(journey: Journey) -> str:
             f'<g class="{cls}"><title>{_esc(tp.title)}: {tp.emotion:+g}</title>'
             f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle" class="mark">{shape}</text></g>'
         )
-        if s.id != last_stage:
-            last_stage = s.id
-            out.append(
-                f'<line x1="{cx - step / 2:.1f}" y1="20" x2="{cx - step / 2:.1f}" y2="200" class="stage-sep"/>'
-            )
-            out.append(
-                f'<text x="{cx - step / 2 + 3:.1f}" y="214" class="stage-name">{_esc(s.title[:18])}</text>'
-            )
+    # one label per run of touchpoints of the same stage
+    runs: list[tuple[str, int, int]] = []
+    for i, (s, _) in enumerate(pts):
+        if runs and runs[-1][0] == s.id:
+            runs[-1] = (s.id, runs[-1][1], i + 1)
+        else:
+            runs.append((s.id, i, i + 1))
+    titles = {s.id: s.title for s in journey.stages}
+    for ident, first, stop in runs:
+        x0 = left + step * first
+        room = max(1, int(step * (stop - first) / 6.2) - 1)  # about 6 px a character
+        name = titles[ident]
+        short = name if len(name) <= room else name[: max(1, room - 1)].rstrip() + "…"
+        out.append(f'<line x1="{x0}" y1="20" x2="{x0}" y2="200" class="stage-sep"/>')
+        out.append(
+            f'<text x="{x0 + 3}" y="214" class="stage-name"><title>{_esc(name)}</title>'
+            f"{_esc(short)}</text>"
+        )
     out.append("</svg>")
     return "\n".join(out)
 
@@ -245,28 +272,63 @@ def _stages(j: Journey) -> list[dict[str, Any]]:
     return rows
 
 
-def _handoffs(j: Journey) -> list[dict[str, Any]]:
+def _handoffs(j: Journey, a: Analysis) -> list[dict[str, Any]]:
+    """The handoffs the analysis found, each with the transitions that make it.
+
+    Which touchpoints hand customers over is the ``handoff`` finding's call (one
+    rule, in findings.py); the report only spells out where to, and the wait.
+    """
     out = []
-    for tp in j.touchpoints:
+    subjects = {f.subject for f in a.findings if f.rule == "handoff"}
+    for tp in j.touchpoints:  # in file order, as the journey reads
+        if tp.id not in subjects:
+            continue
         for t in tp.next:
             nxt = j.nodes[t.to]
-            if isinstance(nxt, Touchpoint) and tp.owner and nxt.owner and tp.owner != nxt.owner:
+            if isinstance(nxt, Touchpoint) and nxt.owner and nxt.owner != tp.owner:
                 out.append({"source": tp, "target": nxt, "transition": t})
     return out
 
 
+def _link_cards(svg: str, anchor: str) -> str:
+    """Make every card of the canvas a link to its touchpoint in the inventory.
+
+    The canvas draws each card as one flat ``<g class="cv-card" id="canvas-tp-ID">``
+    (no nested groups), so the card is found without parsing the SVG.
+    """
+    return re.sub(
+        r'(<g class="cv-card" id="[^"]*?canvas-tp-([^"]+)">.*?</g>)',
+        lambda m: f'<a href="#{anchor}{m.group(2)}">{m.group(1)}</a>',
+        svg,
+        flags=re.S,
+    )
+
+
+def _by_rule(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
+    """Findings of one severity grouped by rule, biggest group last (they are the long lists)."""
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.rule, []).append(f)
+    return sorted(groups.items(), key=lambda kv: (len(kv[1]), kv[0]))
+
+
 def _sections(journeys: Sequence[Journey], theme: str | None) -> list[_Section]:
-    from .rendering import render
+    from .rendering import VIEWS, render
 
     many = len(journeys) > 1
     sections = []
     for j in journeys:
         a = analyze(j)
-        prefix = f"{j.journey}-" if many else ""
+        prefix = f"{j.journey}--" if many else ""
         lost = find_paths(j, to="lost", limit=LOST_PATHS, analysis=a)
         svg = render(j, "svg", theme=theme, analysis=a, links=f"#tp-{prefix}{{id}}")
+        canvas = ""
+        if "canvas" in VIEWS:
+            raw = render(j, "svg", view="canvas", theme=theme, analysis=a)
+            canvas = _inline_svg(raw, f"svg-{j.journey}--canvas-")
+            canvas = _link_cards(canvas, f"tp-{prefix}")
         groups = [
-            (sev, [f for f in a.findings if f.severity == sev])
+            (sev, _by_rule([f for f in a.findings if f.severity == sev]))
             for sev in SEVERITY_ORDER
             if any(f.severity == sev for f in a.findings)
         ]
@@ -276,17 +338,23 @@ def _sections(journeys: Sequence[Journey], theme: str | None) -> list[_Section]:
                 analysis=a,
                 prefix=prefix,
                 lost_paths=lost,
-                flow_svg=_inline_svg(svg, f"{j.journey}-flow-"),
-                canvas_svg=_inline_svg(
-                    render(j, "svg", view="canvas", theme=theme, analysis=a),
-                    f"{j.journey}-canvas-",
-                ),
+                flow_svg=_inline_svg(svg, f"svg-{j.journey}--flow-"),
+                canvas_svg=canvas,
                 quadrant_svg=quadrant_svg(j, prefix),
                 emotion_svg=emotion_svg(j),
                 stages=_stages(j),
-                handoffs=_handoffs(j),
-                no_owner=[tp for tp in j.touchpoints if not tp.owner],
+                handoffs=_handoffs(j, a),
+                no_owner=[
+                    tp
+                    for f in a.findings
+                    if f.rule == "no-owner"
+                    for tp in [j.nodes[f.subject]]
+                    if isinstance(tp, Touchpoint)
+                ],
                 findings_by_severity=groups,
+                important_but_poor=frozenset(
+                    f.subject for f in a.findings if f.rule == "important-but-poor"
+                ),
             )
         )
     return sections
@@ -312,8 +380,18 @@ def _environment(template_dir: str | Path | None, *, html: bool) -> jinja2.Envir
     )
     env.filters["percent"] = percent
     env.filters["md"] = _md_cell
-    env.filters["num"] = lambda v: "" if v is None else f"{v:g}"
+    env.filters["num"] = _num
+    env.filters["signed"] = lambda v: "" if v is None else "0" if v == 0 else f"{v:+g}"
     return env
+
+
+def _num(value: float | None) -> str:
+    """A number as people write it: 12,000 rather than 1.2e+04; blank when missing."""
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.6g}"
 
 
 def _md_cell(value: object) -> str:
@@ -344,7 +422,11 @@ def _render(
     )
     try:
         return env.get_template(name).render(
-            title=title, sections=sections, many=len(sections) > 1, severities=SEVERITY_ORDER
+            title=title,
+            sections=sections,
+            many=len(sections) > 1,
+            severities=SEVERITY_ORDER,
+            rules={rule: what for rule, (_, what) in RULES.items()},
         )
     except jinja2.TemplateError as exc:
         where = f"{getattr(exc, 'filename', None) or name}:{getattr(exc, 'lineno', None) or 1}"

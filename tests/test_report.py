@@ -13,7 +13,7 @@ import pytest
 from journeymap import load
 from journeymap.errors import JourneyError
 from journeymap.model import Journey
-from journeymap.report import quadrant_svg, report_html, report_markdown
+from journeymap.report import emotion_svg, quadrant_svg, report_html, report_markdown
 
 from .test_analysis import LOOP
 
@@ -65,7 +65,7 @@ def test_the_folder_report_has_every_section_and_no_dangling_link() -> None:
     for j in journeys:
         assert f'id="journey-{j.journey}"' in html
         for tp in j.touchpoints:
-            assert f'id="tp-{j.journey}-{tp.id}"' in html
+            assert f'id="tp-{j.journey}--{tp.id}"' in html
     for heading in (
         "Journeys side by side",
         "Summary",
@@ -148,3 +148,97 @@ def test_the_quadrant_shades_the_important_but_poor_corner() -> None:
     titles = {str(g.find(f"{ns}title").text).split(": importance")[0] for g in bad}  # type: ignore[union-attr]
     assert titles == expected and expected
     assert "Important but poor" in svg
+
+
+# Two journeys whose ids would collide under "tp-<journey>-<id>": a/b-c and a-b/c.
+COLLIDE_A = """\
+journey: a
+stages: [s]
+touchpoints:
+  - id: b-c
+    stage: s
+    owner: Sales
+    next: [done]
+outcomes:
+  - {id: done, result: success}
+"""
+COLLIDE_B = COLLIDE_A.replace("journey: a", "journey: a-b").replace("b-c", "c")
+
+
+def test_anchors_stay_unique_across_journeys(make_journey: Make) -> None:
+    html = report_html([make_journey(COLLIDE_A), make_journey(COLLIDE_B)])
+    page = parse(html)
+    assert len(page.ids) == len(set(page.ids))
+    assert 'id="tp-a--b-c"' in html and 'id="tp-a-b--c"' in html
+    assert set(page.links) <= set(page.ids)
+
+
+HANDOFFS = """\
+journey: h
+stages: [s, t]
+touchpoints:
+  - id: ad
+    stage: s
+    owner: Marketing
+    volume: 1000000
+    emotion: 2
+    next:
+      - {to: call, wait: 2d}
+      - {to: form}
+  - id: call
+    stage: t
+    owner: Sales
+    next: [won]
+  - id: form
+    stage: t
+    owner: Marketing
+    next: [orphan-next]
+  - id: orphan-next
+    stage: t
+    next: [won]
+outcomes:
+  - {id: won, result: success}
+"""
+
+
+def test_handoffs_and_owners_as_the_findings_say(make_journey: Make) -> None:
+    html = report_html([make_journey(HANDOFFS)])
+    owners = html[html.index('<section class="owners"') :]
+    owners = owners[: owners.index("</section>")]
+    # by hand: ad (Marketing) -> call (Sales) is the one handoff, with its wait;
+    # ad -> form stays with Marketing; form -> orphan-next has no owner on one side
+    rows = re.findall(r"<tr><td><a href=\"#tp-(\w[\w-]*)\">.*?</tr>", owners)
+    assert rows == ["ad"]
+    assert "<td>2d</td>" in owners
+    assert re.search(r'No owner:</strong> <a href="#tp-orphan-next">orphan next</a>', owners, re.I)
+    # a million customers reads as people write it, and feelings carry their sign
+    assert ">1,000,000<" in html and '<td class="num">+2</td>' in html
+
+
+def test_canvas_cards_link_to_their_touchpoint(make_journey: Make) -> None:
+    html = report_html([make_journey(HANDOFFS)])
+    for ident in ("ad", "call", "form", "orphan-next", "won"):
+        assert re.search(f'<a href="#tp-{ident}"><g class="cv-card" id="svg-h--canvas-', html)
+        assert f'xlink:href="#tp-{ident}"' in html  # and the flow map's nodes
+
+
+def test_findings_are_grouped_by_severity_then_rule() -> None:
+    html = report_html([load(EXAMPLES[0])])
+    findings = html[html.index('<section class="findings"') :]
+    findings = findings[: findings.index("</section>")]
+    severities = re.findall(r'<span class="sev sev-(\w+)">', findings)
+    assert severities == ["error", "warning", "info"]
+    rules = re.findall(r"<h5><code>([\w-]+)</code> (\d+)", findings)
+    assert len({r for r, _ in rules}) == len(rules)  # one heading per rule and severity
+    assert sum(int(n) for _, n in rules) == findings.count('class="finding"')
+
+
+def test_the_emotion_curve_names_stages_without_overprinting() -> None:
+    j = load(EXAMPLES[0])
+    root = ET.fromstring(emotion_svg(j))
+    ns = "{http://www.w3.org/2000/svg}"
+    names = [t for t in root.iter(f"{ns}text") if t.get("class") == "stage-name"]
+    assert [str(t.find(f"{ns}title").text) for t in names] == [s.title for s in j.stages]  # type: ignore[union-attr]
+    xs = [float(str(t.get("x"))) for t in names]
+    for x0, x1, t in zip(xs[:-1], xs[1:], names[:-1], strict=True):
+        assert len(str(t.find(f"{ns}title").tail)) * 6.2 <= x1 - x0  # type: ignore[union-attr]
