@@ -82,6 +82,8 @@ def test_the_examples_report_works_offline(cli: Run, tmp_path: Path, page: Any) 
     assert page.errors == []
     assert page.requests == [out.as_uri()]  # the page itself, nothing else
     assert page.context.requests == [out.as_uri()]
+    # nothing wider than the window: the inventory wraps instead of scrolling sideways
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1400
     shot = tmp_path / "report.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 100_000
