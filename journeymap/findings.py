@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,19 +158,27 @@ class _Facts:
     traps: list[str]
     closed_loops: list[list[str]]
 
+    @cached_property
+    def quoted(self) -> list[str]:
+        """Each node's title in quotes, by node number, as messages name them."""
+        j = self.journey
+        return [f"“{n.title}”" for n in (*j.touchpoints, *j.outcomes)]
+
 
 def find(facts: _Facts, config: Config | None = None) -> list[Finding]:
     """Every finding, errors first, then by rule and subject."""
     config = config or Config()
-    out: list[Finding] = []
-    for rule, make in _RULES.items():
-        severity = config.severity_of(rule)
-        if severity == "off":
-            continue
-        for subject, message in make(facts, config.thresholds):
-            out.append(Finding(rule, severity, subject, message))
     rank = {s: i for i, s in enumerate(SEVERITIES)}
-    return sorted(out, key=lambda x: (rank[x.severity], x.rule, x.subject, x.message))
+    ruled = sorted(
+        (rank[severity], rule, make, severity)
+        for rule, make in _RULES.items()
+        if (severity := config.severity_of(rule)) != "off"
+    )
+    out: list[Finding] = []
+    for _, rule, make, severity in ruled:
+        # (subject, message) tuples sort in C: a big journey has 100,000s of findings
+        out.extend(Finding(rule, severity, s, m) for s, m in sorted(make(facts, config.thresholds)))
+    return out
 
 
 Found = Iterator[tuple[str, str]]
@@ -250,15 +259,21 @@ def _codes(values: list[str | None], n: int) -> np.ndarray:
     return out
 
 
-def _grouped(x: _Facts, mask: np.ndarray) -> Iterator[tuple[Touchpoint, list[Touchpoint | Any]]]:
-    """The transitions picked by ``mask``, grouped by the touchpoint they leave."""
-    f, tps, nodes = x.flow, x.journey.touchpoints, x.journey.nodes
-    src, dst = f.src[mask], f.dst[mask]
+def _grouped(x: _Facts, mask: np.ndarray) -> Iterator[tuple[Touchpoint, list[int]]]:
+    """The transitions picked by ``mask``, grouped by the touchpoint they leave.
+
+    Yields each touchpoint with the node numbers it leads to, in file order. Plain
+    lists and slices: a journey of a million transitions has 100,000s of groups.
+    """
+    f, tps = x.flow, x.journey.touchpoints
+    src = f.src[mask]
     if not len(src):
         return
-    cuts = np.flatnonzero(np.diff(src)) + 1
-    for part_src, part_dst in zip(np.split(src, cuts), np.split(dst, cuts), strict=True):
-        yield tps[int(part_src[0])], [nodes[f.ids[i]] for i in part_dst.tolist()]
+    dst = f.dst[mask].tolist()
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(src)) + 1])
+    bounds = [*starts.tolist(), len(dst)]
+    for k, s in enumerate(src[starts].tolist()):
+        yield tps[s], dst[bounds[k] : bounds[k + 1]]
 
 
 def _handoffs(x: _Facts, t: Thresholds) -> Found:
@@ -268,12 +283,14 @@ def _handoffs(x: _Facts, t: Thresholds) -> Found:
     starts, and a journey of a million transitions should not read a million lines.
     """
     f = x.flow
-    owner = _codes([tp.owner for tp in x.journey.touchpoints], f.n)
+    owners = [tp.owner for tp in x.journey.touchpoints]
+    owner = _codes(owners, f.n)
     a, b = owner[f.src], owner[f.dst]
+    quoted = x.quoted
     for tp, targets in _grouped(x, (a >= 0) & (b >= 0) & (a != b)):
         to: dict[str, list[str]] = {}
-        for nxt in targets:
-            to.setdefault(str(nxt.owner), []).append(f"“{nxt.title}”")
+        for k in targets:
+            to.setdefault(str(owners[k]), []).append(quoted[k])
         parts = [f"{owner} ({', '.join(titles)})" for owner, titles in sorted(to.items())]
         yield tp.id, f"{tp.owner} hands customers from “{tp.title}” to " + "; ".join(parts)
 
@@ -284,8 +301,9 @@ def _rework(x: _Facts, t: Thresholds) -> Found:
     order = j.stage_index
     stage[: f.n_touchpoints] = [order[tp.stage] for tp in j.touchpoints]
     back = (stage[f.dst] >= 0) & (stage[f.dst] < stage[f.src])
+    quoted = x.quoted
     for tp, targets in _grouped(x, back):
-        titles = ", ".join(f"“{nxt.title}”" for nxt in targets)
+        titles = ", ".join(quoted[k] for k in targets)
         yield tp.id, f"from “{tp.title}” customers go back to an earlier stage: {titles}"
 
 
