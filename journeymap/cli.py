@@ -58,11 +58,16 @@ def _load(paths: tuple[Path, ...]) -> list[Journey]:
 
     from .loader import load_all
 
-    journeys = load_all(paths)
-    # The journeys live until the command ends; keep the cyclic collector from
-    # rescanning their millions of objects while the analysis runs (seconds on a
-    # 100,000-touchpoint journey).
-    gc.freeze()
+    # The journeys live until the command ends: move them out of the cyclic
+    # collector's sight before it runs again, or its first pass after loading and
+    # every later one rescan their millions of objects (seconds on a journey of
+    # 100,000 touchpoints).
+    gc.disable()
+    try:
+        journeys = load_all(paths)
+        gc.freeze()
+    finally:
+        gc.enable()
     return journeys
 
 
@@ -73,7 +78,8 @@ def _echo_json(data: Any, size: int) -> None:
     touchpoints the indented form alone costs seconds and doubles the bytes.
     """
     indent = 2 if size <= 5000 else None
-    click.echo(json.dumps(data, indent=indent, ensure_ascii=False))
+    separators = None if indent else (",", ":")
+    click.echo(json.dumps(data, indent=indent, separators=separators, ensure_ascii=False))
 
 
 def _is_many(paths: tuple[Path, ...]) -> bool:

@@ -162,7 +162,7 @@ class _Facts:
     def quoted(self) -> list[str]:
         """Each node's title in quotes, by node number, as messages name them."""
         j = self.journey
-        return [f"“{n.title}”" for n in (*j.touchpoints, *j.outcomes)]
+        return [f"“{tp.title}”" for tp in j.touchpoints] + [f"“{o.title}”" for o in j.outcomes]
 
 
 def find(facts: _Facts, config: Config | None = None) -> list[Finding]:
@@ -249,16 +249,6 @@ def _long_waits(x: _Facts, t: Thresholds) -> Found:
                 yield tp.id, f"customers wait {tr.wait} between “{tp.title}” and {target}"
 
 
-def _codes(values: list[str | None], n: int) -> np.ndarray:
-    """Each node's value as a number (-1 for none), so rules can compare arrays."""
-    table: dict[str, int] = {}
-    out = np.full(n, -1, dtype=np.int64)
-    for i, v in enumerate(values):
-        if v:
-            out[i] = table.setdefault(v, len(table))
-    return out
-
-
 def _grouped(x: _Facts, mask: np.ndarray) -> Iterator[tuple[Touchpoint, list[int]]]:
     """The transitions picked by ``mask``, grouped by the touchpoint they leave.
 
@@ -281,18 +271,37 @@ def _handoffs(x: _Facts, t: Thresholds) -> Found:
 
     Per touchpoint, not per transition: the place to fix a handoff is where it
     starts, and a journey of a million transitions should not read a million lines.
+    The message names each receiving owner (alphabetically) with the touchpoints
+    handed to it (in file order); the grouping is one sort of arrays, as nearly
+    every touchpoint of a big journey hands off somewhere.
     """
-    f = x.flow
-    owners = [tp.owner for tp in x.journey.touchpoints]
-    owner = _codes(owners, f.n)
+    f, tps = x.flow, x.journey.touchpoints
+    names = sorted({tp.owner for tp in tps if tp.owner})
+    rank = {name: i for i, name in enumerate(names)}
+    owner = np.full(f.n, -1, dtype=np.int64)
+    owner[: f.n_touchpoints] = [rank.get(tp.owner or "", -1) for tp in tps]
     a, b = owner[f.src], owner[f.dst]
+    pick = np.flatnonzero((a >= 0) & (b >= 0) & (a != b))
+    if not pick.size:
+        return
+    pick = pick[np.lexsort((pick, b[pick], f.src[pick]))]
+    src, to = f.src[pick], b[pick]
+    # A part is one (touchpoint, receiving owner); a finding is one touchpoint.
+    part = np.flatnonzero(np.r_[True, (src[1:] != src[:-1]) | (to[1:] != to[:-1])])
     quoted = x.quoted
-    for tp, targets in _grouped(x, (a >= 0) & (b >= 0) & (a != b)):
-        to: dict[str, list[str]] = {}
-        for k in targets:
-            to.setdefault(str(owners[k]), []).append(quoted[k])
-        parts = [f"{owner} ({', '.join(titles)})" for owner, titles in sorted(to.items())]
-        yield tp.id, f"{tp.owner} hands customers from “{tp.title}” to " + "; ".join(parts)
+    titles = [quoted[k] for k in f.dst[pick].tolist()]
+    cuts = [*part.tolist(), len(pick)]
+    parts = [
+        f"{names[o]} ({', '.join(titles[cuts[k] : cuts[k + 1]])})"
+        for k, o in enumerate(to[part].tolist())
+    ]
+    part_src = src[part]
+    first = np.flatnonzero(np.r_[True, part_src[1:] != part_src[:-1]])
+    bounds = [*first.tolist(), len(parts)]
+    for k, i in enumerate(part_src[first].tolist()):
+        tp = tps[i]
+        text = "; ".join(parts[bounds[k] : bounds[k + 1]])
+        yield tp.id, f"{tp.owner} hands customers from “{tp.title}” to {text}"
 
 
 def _rework(x: _Facts, t: Thresholds) -> Found:

@@ -210,18 +210,23 @@ def _solve_component(a: sp.csr_matrix, rhs: Floats) -> Floats:
 
     Small components are solved densely. A large one (a merged or generated journey
     where rework ties thousands of touchpoints together) would fill in under sparse
-    LU (seconds at 10,000 touchpoints, minutes at 100,000), while GMRES converges
-    to machine precision in milliseconds: customers leave a journey at a steady
-    rate, so I - Q_C is well conditioned. LU stays as the fallback.
+    LU (seconds at 10,000 touchpoints, minutes at 100,000), while Krylov methods
+    converge to machine precision in a few dozen products: customers leave a
+    journey at a steady rate, so I - Q_C is well conditioned. BiCGSTAB first (a
+    third of GMRES's time on 100,000 touchpoints, with no basis to orthogonalise),
+    GMRES if it stalls, LU as the last resort.
     """
     if a.shape[0] <= 1500:
         return np.asarray(np.linalg.solve(a.toarray(), rhs))
-    from scipy.sparse.linalg import gmres, spsolve
+    from scipy.sparse.linalg import bicgstab, gmres, spsolve
 
+    x, info = bicgstab(a, rhs, rtol=1e-13, atol=0.0, maxiter=2000)
+    if info == 0:
+        return np.asarray(x)
     x, info = gmres(a, rhs, rtol=1e-13, atol=0.0, restart=50, maxiter=2000)
     if info == 0:
         return np.asarray(x)
-    return np.asarray(spsolve(a.tocsc(), rhs))  # pragma: no cover - ill-conditioned only
+    return np.asarray(spsolve(a.tocsc(), rhs))
 
 
 def to_networkx(journey: Journey) -> nx.DiGraph:

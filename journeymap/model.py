@@ -12,7 +12,7 @@ import re
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 __all__ = [
     "DURATION_UNITS",
@@ -93,11 +93,6 @@ class Transition(_Strict):
     wait: Duration | None = None
     label: Text | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthand(cls, data: Any) -> Any:
-        return {"to": data} if isinstance(data, str) else data
-
     @property
     def wait_seconds(self) -> float | None:
         return None if self.wait is None else parse_duration(self.wait)
@@ -123,6 +118,15 @@ class Touchpoint(_Strict):
     pain_points: list[Text] = Field(default_factory=list)
     opportunities: list[Text] = Field(default_factory=list)
     next: list[Transition] = Field(default_factory=list)
+
+    @field_validator("next", mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        # `next: [apply]` is shorthand for `next: [{to: apply}]`. One call per
+        # touchpoint, not per transition: big journeys have a million of those.
+        if isinstance(data, list):
+            return [{"to": t} if isinstance(t, str) else t for t in data]
+        return data
 
     @model_validator(mode="after")
     def _default_title(self) -> Touchpoint:

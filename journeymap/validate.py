@@ -78,36 +78,41 @@ def _stages(j: Journey) -> Iterator[Issue]:
 
 def _transitions(j: Journey) -> Iterator[Issue]:
     ids = list(j.nodes)
-    nodes = j.nodes
+    known = j.nodes.__contains__
     for i, tp in enumerate(j.touchpoints):
-        if not tp.next:
+        nxt = tp.next
+        if not nxt:
             continue
         base: Path = ("touchpoints", i)
-        tos = [t.to for t in tp.next]
-        # The usual case is checked in one pass; only a bad touchpoint is walked again
-        # transition by transition to say where (a million transitions at scale).
-        if len(set(tos)) != len(tos) or not all(to in nodes for to in tos):
+        # The usual case is checked in a few passes over plain lists; only a bad
+        # touchpoint is walked again transition by transition to say where (a
+        # million transitions at scale).
+        tos = [t.to for t in nxt]
+        distinct = set(tos)
+        if len(distinct) != len(tos) or not all(map(known, distinct)):
             yield from _targets(j, tp, base, ids)
-        with_p = [k for k, t in enumerate(tp.next) if t.probability is not None]
-        with_v = [k for k, t in enumerate(tp.next) if t.volume is not None]
-        if with_p and with_v:
+        probs = [t.probability for t in nxt]
+        volumes = [t.volume for t in nxt]
+        has_p = probs.count(None) < len(nxt)
+        has_v = volumes.count(None) < len(nxt)
+        if has_p and has_v:
             yield Issue(
-                (*base, "next", with_v[0], "volume"),
+                (*base, "next", _first_given(volumes), "volume"),
                 f"'{tp.id}' mixes `volume` and `probability` on its transitions; use one kind",
-                first=(*base, "next", with_p[0], "probability"),
+                first=(*base, "next", _first_given(probs), "probability"),
                 first_note="a probability is on line",
             )
             continue
-        if with_p:
-            total = math.fsum(tp.next[k].probability or 0.0 for k in with_p)
+        if has_p:
+            total = math.fsum([p for p in probs if p is not None])
             if total > 1 + SLACK:
                 yield Issue(
                     (*base, "next"),
                     f"the probabilities out of '{tp.id}' add up to {total:g}, more than 1",
                     at_key=True,
                 )
-        if with_v and tp.volume is not None:
-            total = math.fsum(tp.next[k].volume or 0.0 for k in with_v)
+        if has_v and tp.volume is not None:
+            total = math.fsum([v for v in volumes if v is not None])
             if total > tp.volume * (1 + SLACK) + SLACK:
                 yield Issue(
                     (*base, "next"),
@@ -115,6 +120,10 @@ def _transitions(j: Journey) -> Iterator[Issue]:
                     f" more than its volume {tp.volume:g}",
                     at_key=True,
                 )
+
+
+def _first_given(values: list[float | None]) -> int:
+    return next(k for k, v in enumerate(values) if v is not None)
 
 
 def _targets(j: Journey, tp: Touchpoint, base: Path, ids: list[str]) -> Iterator[Issue]:

@@ -241,3 +241,36 @@ def test_success_probability_matches_brute_force_on_a_dag(make_journey: Make) ->
         total += float(np.prod([g.edges[u, v]["probability"] for u, v in itertools.pairwise(path)]))
     assert analyze(j).success_probability["a"] == pytest.approx(total)
     assert f.n == 5
+
+
+def _big_component(n: int, seed: int) -> tuple[object, np.ndarray]:
+    """I - Q for one strongly connected ring of n nodes with random shortcuts and exits."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    src = np.concatenate([np.arange(n), rng.integers(0, n, 4 * n)])
+    dst = np.concatenate([(np.arange(n) + 1) % n, rng.integers(0, n, 4 * n)])
+    w = rng.random(len(src))
+    q = sp.csr_matrix((w, (src, dst)), shape=(n, n))
+    q.sum_duplicates()
+    keep = rng.uniform(0.5, 0.95, n)  # what stays in the journey; the rest leaves
+    q = sp.diags(keep / np.asarray(q.sum(axis=1)).ravel()) @ q
+    return sp.identity(n, format="csr") - q.tocsr(), rng.random(n)
+
+
+@pytest.mark.parametrize("fail", [(), ("bicgstab",), ("bicgstab", "gmres")])
+def test_a_large_component_is_solved_to_machine_precision(
+    monkeypatch: pytest.MonkeyPatch, fail: tuple[str, ...]
+) -> None:
+    # Above the dense limit the iterative solvers run, each falling back to the
+    # next when it reports no convergence; every route must give the exact answer.
+    import scipy.sparse.linalg as sla
+
+    from journeymap.graph import _solve_component
+
+    for name in fail:
+        monkeypatch.setattr(sla, name, lambda a, b, **kw: (np.zeros_like(b), 1))
+    a, rhs = _big_component(3000, seed=len(fail))
+    x = _solve_component(a, rhs)
+    expected = sla.spsolve(a.tocsc(), rhs)
+    np.testing.assert_allclose(x, expected, rtol=1e-11, atol=1e-13)

@@ -8,6 +8,9 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from journeymap import loader
 from journeymap.errors import JourneyError
@@ -287,6 +290,73 @@ def test_json_syntax_errors_and_duplicate_keys(tmp_path: Path) -> None:
     f.write_text('{\n  "journey": "x",\n  "journey": "y"\n}\n')
     with pytest.raises(JourneyError, match=r"bad.json:3:3: key 'journey' is given twice"):
         load(f)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('{"journey": "x", "persona": {"name": "a", "name": "b"}}', "name"),
+        ('{"stages": [{"id": "a",\n "id": "b"}]}', "id"),
+        ('{"touchpoints": [{"id": "t", "next": [{"to": "u", "to": "v"}]}]}', "to"),
+        ('{"touchpoints": [{"importance": {"customer": 1, "customer": 2}}]}', "customer"),
+        ('{"unknown": {"deep": [{"k": 1, "k": 2}]}}', "k"),
+    ],
+)
+def test_json_duplicate_keys_are_found_at_any_depth(tmp_path: Path, text: str, key: str) -> None:
+    f = tmp_path / "dup.json"
+    f.write_text(text)
+    with pytest.raises(JourneyError) as info:
+        load(f)
+    second = text.index(f'"{key}"', text.index(f'"{key}"') + 1)
+    line = text.count("\n", 0, second) + 1
+    column = second - (text.rfind("\n", 0, second) + 1) + 1
+    messages = [str(p) for p in info.value.problems]
+    assert f"{f}:{line}:{column}: key '{key}' is given twice" in "\n".join(messages)
+
+
+def test_json_text_that_looks_like_a_key_still_loads(tmp_path: Path) -> None:
+    # `":` inside a value, and a space before a colon, send the file down the
+    # exact route; they must not read as duplicates.
+    data = yaml.safe_load(GOOD)
+    data["touchpoints"][0]["description"] = 'she said ": fine" and \\": ok'
+    f = tmp_path / "mini.json"
+    f.write_text(json.dumps(data).replace('"journey":', '"journey" :'))
+    assert load(f).touchpoints[0].description == 'she said ": fine" and \\": ok'
+
+
+# Journey-shaped keys, so that the fast route's count meets the data it expects.
+KEYS = ["journey", "persona", "stages", "touchpoints", "next", "importance", "to", 'a":']
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(alphabet='ab":\\ {}', max_size=4),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.lists(st.tuples(st.sampled_from(KEYS), inner), max_size=3)
+        ),
+        max_leaves=12,
+    )
+)
+def test_json_fast_route_agrees_with_the_exact_one(value: object) -> None:
+    text = _dump_with_pairs(value)
+    try:
+        exact = json.loads(text, object_pairs_hook=loader._json_pairs)
+    except loader._DuplicateKey:
+        with pytest.raises(loader._DuplicateKey):
+            loader._loads_json(text)
+        return
+    assert loader._loads_json(text) == exact
+
+
+def _dump_with_pairs(value: object) -> str:
+    """JSON text where lists of (key, value) tuples become objects, duplicates kept."""
+    if isinstance(value, list) and value and all(isinstance(v, tuple) for v in value):
+        return "{" + ", ".join(f"{json.dumps(k)}: {_dump_with_pairs(v)}" for k, v in value) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_dump_with_pairs(v) for v in value) + "]"
+    return json.dumps(value)
 
 
 def test_a_folder_loads_every_journey_and_refuses_shared_ids(tmp_path: Path) -> None:
