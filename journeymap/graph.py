@@ -112,7 +112,7 @@ def flow(journey: Journey) -> Flow:
     index = {ident: i for i, ident in enumerate(ids)}
     # One pass in comprehensions: this runs over a million transitions on big journeys.
     counts = np.fromiter((len(tp.next) for tp in tps), dtype=np.int64, count=len(tps))
-    dst = [index[t.to] for tp in tps for t in tp.next]
+    dst = list(map(index.__getitem__, [t.to for tp in tps for t in tp.next]))
     prob: list[float] = []
     drop = np.zeros(len(ids))
     for i, tp in enumerate(tps):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -144,25 +144,26 @@ class Touchpoint(_Strict):
         This is the one place that turns volumes and probabilities into shares
         (see the README, "Meaning"); every analysis and every map uses it.
         """
-        known: list[float | None] = []
-        volumes = [t.volume for t in self.next if t.volume is not None]
-        if volumes:
-            base = self.volume if self.volume else sum(volumes)
-            known = [
-                None if t.volume is None else (t.volume / base if base else 0.0) for t in self.next
-            ]
+        nxt = self.next
+        if not nxt:
+            return [], 0.0
+        # Few passes over plain lists: this runs once per touchpoint of journeys
+        # with a million transitions.
+        volumes = [t.volume for t in nxt]
+        known: list[float | None]
+        if volumes.count(None) < len(volumes):
+            base = self.volume or sum([v for v in volumes if v is not None])
+            known = [None if v is None else (v / base if base else 0.0) for v in volumes]
         else:
-            known = [t.probability for t in self.next]
-        numbered = [p for p in known if p is not None]
-        total = math.fsum(numbered)
-        unnumbered = len(known) - len(numbered)
+            known = [t.probability for t in nxt]
+        unnumbered = known.count(None)
         if unnumbered:
+            total = math.fsum([p for p in known if p is not None])
             rest = max(0.0, 1.0 - total) / unnumbered
             return [rest if p is None else p for p in known], 0.0
-        if not self.next or not numbered:
-            return [], 0.0
-        drop = 1.0 - total
-        return [p for p in known if p is not None], (drop if drop > 1e-12 else 0.0)
+        given = cast(list[float], known)  # no None left
+        drop = 1.0 - math.fsum(given)
+        return given, (drop if drop > 1e-12 else 0.0)
 
 
 class Outcome(_Strict):
