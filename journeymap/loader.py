@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
+from pydantic.fields import FieldInfo
 
 from . import model
 from .errors import JourneyError, Problem, did_you_mean
@@ -277,9 +278,19 @@ def _parse(src: _Source, kind: str) -> tuple[Any, list[Problem]]:
     return data, problems
 
 
-def _model_for(loc: Sequence[str | int]) -> type[BaseModel] | None:
+# What pydantic calls an unknown key: in a model, and in a dataclass (Transition).
+UNKNOWN_KEY = ("extra_forbidden", "unexpected_keyword_argument")
+
+
+def _fields(cls: type) -> dict[str, FieldInfo]:
+    """The fields of a model or of a validated dataclass."""
+    fields: dict[str, FieldInfo] = getattr(cls, "__pydantic_fields__")  # noqa: B009
+    return fields
+
+
+def _model_for(loc: Sequence[str | int]) -> type | None:
     """Which model a location's last key belongs to, to suggest its keys."""
-    shapes: list[tuple[tuple[str | None, ...], type[BaseModel]]] = [
+    shapes: list[tuple[tuple[str | None, ...], type]] = [
         ((), model.Journey),
         (("persona",), model.Persona),
         (("stages", None), model.Stage),
@@ -306,9 +317,9 @@ def _message(err: Any) -> tuple[str, bool]:
     kind = err["type"]
     field = str(loc[-1]) if loc else "journey"
     value = err.get("input")
-    if kind == "extra_forbidden":
+    if kind in UNKNOWN_KEY:
         cls = _model_for(loc)
-        allowed = [f for f in cls.model_fields] if cls else []
+        allowed = list(_fields(cls)) if cls else []
         return f"unknown key '{field}'" + did_you_mean(field, allowed), True
     if kind == "missing":
         return f"missing required key '{field}'", False
@@ -382,7 +393,7 @@ def _check_what_is_valid(data: dict[str, Any], errors: list[Any]) -> list[Issue]
     dropped: set[str] = set()
     for _ in range(4):
         for err in sorted(errors, key=lambda e: [str(p) for p in e["loc"]], reverse=True):
-            _prune(data, tuple(err["loc"]), dropped, extra=err["type"] == "extra_forbidden")
+            _prune(data, tuple(err["loc"]), dropped, extra=err["type"] in UNKNOWN_KEY)
         try:
             journey = model.Journey.model_validate(data)
         except ValidationError as exc:
@@ -395,7 +406,7 @@ def _check_what_is_valid(data: dict[str, Any], errors: list[Any]) -> list[Issue]
 _OPTIONAL = {
     name
     for cls in (model.Journey, model.Touchpoint, model.Transition, model.Stage, model.Outcome)
-    for name, f in cls.model_fields.items()
+    for name, f in _fields(cls).items()
     if not f.is_required()
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 import tracemalloc
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from journeymap import loader
 from journeymap.errors import JourneyError
 from journeymap.loader import load, load_all, loads
+from journeymap.model import Transition
 
 GOOD = """\
 journey: mini
@@ -108,12 +110,26 @@ def test_every_error_is_reported_at_once_with_line_and_column() -> None:
         ("    colour: red\n", "6:5: unknown key 'colour'"),
         ("    chanel: web\n", "6:5: unknown key 'chanel' (did you mean 'channel'?)"),
         ("    stage: a\n", "6:5: key 'stage' is given twice in this mapping (first on line 5)"),
+        # Transitions are a validated dataclass, not a model: the same messages.
+        ("    next: [{to: t, probablity: 0.5}]\n", "6:20: unknown key 'probablity' (did you"),
+        ("    next: [{probability: 0.5}]\n", "6:12: missing required key 'to'"),
+        ("    next: [{to: t, probability: '1'}]\n", "6:33: probability: Input should be a valid"),
+        ("    next: [{to: t, wait: soon}]\n", "6:26: wait 'soon' is not a duration"),
+        ("    next: [{to: t, label: [x]}]\n", "6:27: label: Input should be a valid string"),
+        ("    next: [{to: 'no id'}]\n", "6:17: 'no id' is not a valid id"),
     ],
 )
 def test_bad_fields(snippet: str, expected: str) -> None:
     source = "journey: x\nstages: [a]\ntouchpoints:\n  - id: t\n    stage: a\n" + snippet
     found = problems(source)
     assert any(p.startswith("j.yaml:" + expected) for p in found), found
+
+
+def test_a_transition_is_immutable_and_small() -> None:
+    t = Transition(to="x", probability=0.5)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        t.to = "y"  # type: ignore[misc]
+    assert not hasattr(t, "__dict__")  # slots: a million of them at scale
 
 
 def test_missing_required_keys() -> None:
