@@ -13,8 +13,9 @@ import gc
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from pydantic import ValidationError
@@ -278,6 +279,14 @@ def _parse(src: _Source, kind: str) -> tuple[Any, list[Problem]]:
     return data, problems
 
 
+# The items of each list, and what else the file may write instead of a mapping.
+ITEMS = {
+    "stages": ("stage", " or a stage id"),
+    "touchpoints": ("touchpoint", ""),
+    "outcomes": ("outcome", ""),
+    "next": ("transition", " ({to: ..., probability: ...}) or the id it leads to"),
+}
+
 # What pydantic calls an unknown key: in a model, and in a dataclass (Transition).
 UNKNOWN_KEY = ("extra_forbidden", "unexpected_keyword_argument")
 
@@ -346,6 +355,9 @@ def _message(err: Any) -> tuple[str, bool]:
             f"{field}: {_short(value)} is not allowed; {err['msg'][len('Input should be ') :]}",
             False,
         )
+    if kind in ("model_type", "dataclass_type") and len(loc) >= 2 and isinstance(loc[-1], int):
+        what, short = ITEMS.get(str(loc[-2]), ("item", ""))
+        return f"{what} {loc[-1] + 1} must be a mapping of keys{short}, got {_short(value)}", False
     if kind == "finite_number":
         return f"{field}: must be a finite number, got {_short(value)}", False
     if kind == "too_short" and isinstance(value, list):
@@ -388,19 +400,47 @@ def _check_what_is_valid(data: dict[str, Any], errors: list[Any]) -> list[Issue]
     drop what failed (an optional value, or the whole stage, touchpoint or
     outcome around a broken required one), validate the rest and check it.
     Issues about the ids of dropped parts would be noise, so they are left out.
+    Dropping a list item moves the items after it; the issues' paths are moved
+    back, so that each points at its own line.
     """
     data = copy.deepcopy(data)
     dropped: set[str] = set()
+    removed: list[Path_] = []
     for _ in range(4):
-        for err in sorted(errors, key=lambda e: [str(p) for p in e["loc"]], reverse=True):
-            _prune(data, tuple(err["loc"]), dropped, extra=err["type"] in UNKNOWN_KEY)
+        # Last item first, so that a removal does not move what is still to remove.
+        for err in sorted(errors, key=lambda e: [_order(p) for p in e["loc"]], reverse=True):
+            gone = _prune(data, tuple(err["loc"]), dropped, extra=err["type"] in UNKNOWN_KEY)
+            if gone is not None:
+                removed.append(gone)
         try:
             journey = model.Journey.model_validate(data)
         except ValidationError as exc:
             errors = exc.errors(include_url=False)
             continue
-        return [i for i in check(journey) if not (set(i.refs) & dropped)]
+        return [_moved_back(i, removed) for i in check(journey) if not (set(i.refs) & dropped)]
     return []
+
+
+def _order(part: str | int) -> tuple[int, str]:
+    """Sorts the parts of locations as numbers where they are indices (10 after 9)."""
+    return (part, "") if isinstance(part, int) else (-1, part)
+
+
+def _moved_back(issue: Issue, removed: list[Path_]) -> Issue:
+    """The issue with its paths as they were before ``removed`` items were dropped."""
+
+    def back(path: Path_) -> Path_:
+        out = list(path)
+        for gone in reversed(removed):
+            k = len(gone) - 1
+            if len(out) > k and tuple(out[:k]) == gone[:k]:
+                at = out[k]
+                if isinstance(at, int) and at >= cast(int, gone[k]):
+                    out[k] = at + 1
+        return tuple(out)
+
+    first = None if issue.first is None else back(issue.first)
+    return replace(issue, path=back(issue.path), first=first)
 
 
 _OPTIONAL = {
@@ -411,17 +451,20 @@ _OPTIONAL = {
 }
 
 
-def _prune(data: dict[str, Any], loc: Path_, dropped: set[str], *, extra: bool) -> None:
-    """Remove the value at ``loc``, or the list item around it if it is required."""
+def _prune(data: dict[str, Any], loc: Path_, dropped: set[str], *, extra: bool) -> Path_ | None:
+    """Remove the value at ``loc``, or the list item around it if it is required.
+
+    Returns the path of the list item removed, if it was one.
+    """
     if loc == ("journey",):
         data["journey"] = "invalid"
-        return
+        return None
     if extra:
         parent: Any = data
         for part in loc[:-1]:
             parent = parent[part]
         parent.pop(loc[-1], None)
-        return
+        return None
     parents: list[tuple[Any, str | int]] = []
     node: Any = data
     for part in loc:
@@ -430,21 +473,23 @@ def _prune(data: dict[str, Any], loc: Path_, dropped: set[str], *, extra: bool) 
             node = node[part]
         except (KeyError, IndexError, TypeError):
             break
-    for container, part in reversed(parents):
+    for depth in range(len(parents) - 1, -1, -1):
+        container, part = parents[depth]
         if (
             isinstance(container, dict)
             and part in _OPTIONAL
             and part not in ("stages", "touchpoints")
         ):
             container.pop(part, None)
-            return
+            return None
         if isinstance(container, list) and isinstance(part, int) and part < len(container):
             item = container[part]
             ident = item.get("id") if isinstance(item, dict) else item
             if isinstance(ident, str):
                 dropped.add(ident)
             del container[part]
-            return
+            return tuple(loc[: depth + 1])
+    return None
 
 
 def _issue_problem(src: _Source, issue: Issue) -> Problem:

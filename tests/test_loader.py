@@ -403,3 +403,53 @@ def test_problems_of_several_files_are_gathered(tmp_path: Path) -> None:
 def test_an_empty_folder_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(JourneyError, match="no journey files"):
         load_all([tmp_path])
+
+
+def test_issues_beside_broken_items_keep_their_lines() -> None:
+    # Broken items are dropped to check the rest; what is found in the rest must
+    # still point at its own line, not at where it moved to, with any number of
+    # items (indices 10 and up sort before 2 as text).
+    broken = [f"  - {{id: b{i}, quality: 9}}\n" for i in range(12)]  # no stage: dropped
+    source = (
+        "journey: x\nstages: [a]\ntouchpoints:\n"
+        + "".join(broken)
+        + "  - id: t\n    stage: a\n    next: [u, u]\n"
+        + "  - {id: u, stage: a, emotion: 7}\n"
+        + "  - id: v\n    stage: a\n    next: [nowhere]\nentries: [t]\n"
+    )
+    found = problems(source)
+    assert (
+        "j.yaml:18:15: 't' already has a transition to 'u'; merge the two (first on line 18)"
+        in found
+    )
+    assert "j.yaml:22:12: 'nowhere' is not a touchpoint or outcome" in found
+    assert sum("missing required key 'stage'" in p for p in found) == 12
+
+
+def test_issues_inside_an_item_after_dropped_items_keep_their_lines() -> None:
+    # A dropped touchpoint before, and a dropped transition before, in one file.
+    source = (
+        "journey: x\nstages: [a]\ntouchpoints:\n"
+        "  - {id: gone}\n"  # line 4: no stage, dropped
+        "  - id: t\n    stage: a\n    next:\n"
+        "      - {probability: 0.5}\n"  # line 8: no `to`, dropped
+        "      - u\n"
+        "      - nowhere\n"  # line 10
+        "  - {id: u, stage: a}\nentries: [t]\n"
+    )
+    found = problems(source)
+    assert "j.yaml:10:9: 'nowhere' is not a touchpoint or outcome" in found, found
+
+
+def test_a_list_item_that_is_not_a_mapping_is_named_by_its_place() -> None:
+    found = problems(
+        "journey: x\nstages: [a, 3]\ntouchpoints: [5, {id: t, stage: a, next: [u, 7]}]\n"
+        "outcomes: [x]\n"
+    )
+    assert "j.yaml:2:13: stage 2 must be a mapping of keys or a stage id, got 3" in found
+    assert "j.yaml:3:15: touchpoint 1 must be a mapping of keys, got 5" in found
+    assert (
+        "j.yaml:3:46: transition 2 must be a mapping of keys ({to: ..., probability: ...})"
+        " or the id it leads to, got 7"
+    ) in found
+    assert "j.yaml:4:12: outcome 1 must be a mapping of keys, got 'x'" in found
