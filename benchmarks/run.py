@@ -106,7 +106,7 @@ def main() -> None:
     run("naive networkx all_simple_paths 10k (cut at 60 s)", [PY, "-c", NAIVE, str(big)], 1, 60)
     if not a.quick:
         huge = ensure("t100k.json", 100_000, 1_000_000)
-        run("journeymap analyze 100k/1M (JSON, 47 MB)", [*JM, "analyze", str(huge), "--format", "json"], 1)  # fmt: skip
+        run("journeymap analyze 100k/1M (JSON, 47 MB)", [*JM, "analyze", str(huge), "--format", "json"])  # fmt: skip
     examples = ROOT / "journeys"
     run("journeymap analyze journeys/ (examples)", [*JM, "analyze", str(examples)])
     run("journeymap paths journeys/ (examples, all lost paths)", [*JM, "paths", str(examples)])
