@@ -490,8 +490,9 @@ def main() -> None:
     A journey of 100,000 touchpoints is over a million Python objects; freeing
     them one by one when the command ends costs half a second and gives nothing
     back, as the process ends right after. So the script keeps them, flushes its
-    output and leaves at once with the status click chose. Within another program
-    (``cli.main``, click's test runner) nothing of this happens.
+    output and leaves at once with the status click chose. Calling ``main()`` thus
+    ends the process; programs that embed the CLI call ``cli.main(...)`` or use
+    click's test runner, where nothing of this happens.
     """
     global _KEEP
     _KEEP = []
@@ -500,16 +501,26 @@ def main() -> None:
         code: Any = 0
     except SystemExit as stop:
         code = stop.code
+    except OSError as exc:  # writing failed: a full disk, a closed stream, no permission
+        where = f"{exc.filename}: " if exc.filename else "the output: "
+        print(f"error: cannot write {where}{exc.strerror or exc}", file=sys.stderr)
+        code = 1
     if code is None:
         code = 0
     elif not isinstance(code, int):
         print(code, file=sys.stderr)
         code = 1
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe: the reader has gone
-            code = code or 1
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader has gone (`| head`): nothing to tell it
+        code = code or 1
+    except (OSError, ValueError) as exc:  # a full disk, a closed stream
+        print(f"error: cannot write the output: {exc}", file=sys.stderr)
+        code = code or 1
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        code = code or 1
     os._exit(code)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import gc
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -223,18 +224,24 @@ def _key_count(data: Any) -> int:
     return n
 
 
+# A quote, JSON whitespace, a colon: a key written as `"key" : value`, or a string
+# value that starts with whitespace and a colon.
+_SPACED_KEY = re.compile(r'"[ \t\r\n]+:')
+
+
 def _loads_json(text: str) -> Any:
     """JSON data, refusing duplicate keys (which ``json`` silently overwrites).
 
     Checking every object as it is made costs a Python call per object, a third
-    of the parse of a big journey. So parse plainly, then count: outside strings
-    every key ends in ``":`` and inside them a bare ``"`` cannot occur, so the text
-    holds at least as many ``":`` as the data holds keys, and exactly as many only
-    if no key was dropped as a duplicate. Any doubt (``"a" : 1``, ``": x"`` in a
-    value) only sends the file down the slow, exact route.
+    of the parse of a big journey. So parse plainly, then count. When no ``"`` is
+    followed by whitespace and a colon, every key ends in ``":``; inside strings a
+    bare ``"`` cannot occur, so the text holds at least as many ``":`` as the data
+    holds keys, and exactly as many only if no key was dropped as a duplicate. Any
+    doubt (``"a" : 1``, ``": x"`` in a value) sends the file down the slow, exact
+    route; a key spaced from its colon must, or it would hide one duplicate.
     """
     data = json.loads(text)
-    if text.count('":') == _key_count(data):
+    if not _SPACED_KEY.search(text) and text.count('":') == _key_count(data):
         return data
     return json.loads(text, object_pairs_hook=_json_pairs)
 
@@ -407,11 +414,17 @@ def _check_what_is_valid(data: dict[str, Any], errors: list[Any]) -> list[Issue]
     dropped: set[str] = set()
     removed: list[Path_] = []
     for _ in range(4):
-        # Last item first, so that a removal does not move what is still to remove.
+        # Last item first, so that a removal does not move what is still to remove;
+        # the other errors inside an item already removed go with it.
+        gone_now: list[Path_] = []
         for err in sorted(errors, key=lambda e: [_order(p) for p in e["loc"]], reverse=True):
-            gone = _prune(data, tuple(err["loc"]), dropped, extra=err["type"] in UNKNOWN_KEY)
+            loc = tuple(err["loc"])
+            if any(loc[: len(g)] == g for g in gone_now):
+                continue
+            gone = _prune(data, loc, dropped, extra=err["type"] in UNKNOWN_KEY)
             if gone is not None:
                 removed.append(gone)
+                gone_now.append(gone)
         try:
             journey = model.Journey.model_validate(data)
         except ValidationError as exc:
@@ -461,9 +474,12 @@ def _prune(data: dict[str, Any], loc: Path_, dropped: set[str], *, extra: bool) 
         return None
     if extra:
         parent: Any = data
-        for part in loc[:-1]:
-            parent = parent[part]
-        parent.pop(loc[-1], None)
+        try:
+            for part in loc[:-1]:
+                parent = parent[part]
+            parent.pop(loc[-1], None)
+        except (KeyError, IndexError, TypeError, AttributeError):
+            pass  # already gone with what held it
         return None
     parents: list[tuple[Any, str | int]] = []
     node: Any = data

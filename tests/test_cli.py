@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -215,3 +216,37 @@ def test_report_writes_one_file_the_same_every_time(cli: Run, tmp_path: Path) ->
     assert r.returncode == 0 and (tmp_path / "r.md").read_text().startswith("# Loop journey")
     r = cli("report", write(tmp_path, "broken.yaml", BROKEN), "-o", tmp_path / "never.html")
     assert r.returncode == 1 and not (tmp_path / "never.html").exists()
+
+
+def test_output_that_cannot_be_written_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    # The console script leaves with os._exit after flushing: a write that fails
+    # on the way must still be reported, with status 1.
+    f = write(tmp_path, "loop.yaml", LOOP)
+    for args in (["analyze", str(f)], ["paths", str(f), "--to", "success", "--format", "csv"]):
+        with open("/dev/full", "w") as full:
+            r = subprocess.run(
+                [sys.executable, "-m", "journeymap", *args],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        assert r.returncode == 1, r.stderr
+        assert r.stderr.strip() == "error: cannot write the output: No space left on device"
+
+
+def test_big_output_through_a_pipe_is_complete(tmp_path: Path) -> None:
+    # Megabytes through a pipe, then os._exit: nothing may be left in a buffer.
+    lines = ["journey: wide", "stages: [a]", "touchpoints:"]
+    lines += [
+        f"  - {{id: t{i}, stage: a, owner: team{i % 7}, next: [t{i + 1}]}}" for i in range(3000)
+    ]
+    lines += ["  - {id: t3000, stage: a}"]
+    f = write(tmp_path, "wide.yaml", "\n".join(lines) + "\n")
+    r = subprocess.run(
+        [sys.executable, "-m", "journeymap", "analyze", str(f), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": ""},
+    )
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)["findings"]) >= 3000

@@ -330,6 +330,25 @@ def test_json_duplicate_keys_are_found_at_any_depth(tmp_path: Path, text: str, k
     assert f"{f}:{line}:{column}: key '{key}' is given twice" in "\n".join(messages)
 
 
+# (A newline before the colon is valid JSON too and takes the exact route as well,
+# but PyYAML, which locates the duplicate, cannot read a key split from its colon
+# over two lines: that rare file gets a syntax message instead.)
+@pytest.mark.parametrize("space", [" ", "\t", "  \t "])
+def test_a_key_spaced_from_its_colon_does_not_hide_a_duplicate(space: str) -> None:
+    text = (
+        '{"journey": "a", "journey": "b", "stages"' + space + ': ["s"],'
+        ' "touchpoints": [{"id": "t", "stage": "s"}]}'
+    )
+    with pytest.raises(JourneyError, match=r"x.json:1:18: key 'journey' is given twice"):
+        loads(text, "x.json")
+    text = (
+        '{"journey": "a", "stages": ["s"], "touchpoints": [{"id": "t", "stage": "s",'
+        ' "next": [{"to": "u", "probability": 0.1, "probability"' + space + ": 0.9}]}]}"
+    )
+    with pytest.raises(JourneyError, match=r"key 'probability' is given twice"):
+        loads(text, "x.json")
+
+
 def test_json_text_that_looks_like_a_key_still_loads(tmp_path: Path) -> None:
     # `":` inside a value, and a space before a colon, send the file down the
     # exact route; they must not read as duplicates.
@@ -342,6 +361,8 @@ def test_json_text_that_looks_like_a_key_still_loads(tmp_path: Path) -> None:
 
 # Journey-shaped keys, so that the fast route's count meets the data it expects.
 KEYS = ["journey", "persona", "stages", "touchpoints", "next", "importance", "to", 'a":']
+# What may stand between a key and its colon; mostly nothing, as JSON writers do.
+SPACES = ["", "", "", " ", "\t", "\n "]
 
 
 @settings(max_examples=300, deadline=None)
@@ -350,7 +371,7 @@ KEYS = ["journey", "persona", "stages", "touchpoints", "next", "importance", "to
         st.none() | st.booleans() | st.integers() | st.text(alphabet='ab":\\ {}', max_size=4),
         lambda inner: (
             st.lists(inner, max_size=3)
-            | st.lists(st.tuples(st.sampled_from(KEYS), inner), max_size=3)
+            | st.lists(st.tuples(st.sampled_from(KEYS), st.sampled_from(SPACES), inner), max_size=3)
         ),
         max_leaves=12,
     )
@@ -367,9 +388,10 @@ def test_json_fast_route_agrees_with_the_exact_one(value: object) -> None:
 
 
 def _dump_with_pairs(value: object) -> str:
-    """JSON text where lists of (key, value) tuples become objects, duplicates kept."""
+    """JSON text where lists of (key, space, value) become objects, duplicates kept."""
     if isinstance(value, list) and value and all(isinstance(v, tuple) for v in value):
-        return "{" + ", ".join(f"{json.dumps(k)}: {_dump_with_pairs(v)}" for k, v in value) + "}"
+        items = (f"{json.dumps(k)}{space}: {_dump_with_pairs(v)}" for k, space, v in value)
+        return "{" + ", ".join(items) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_dump_with_pairs(v) for v in value) + "]"
     return json.dumps(value)
@@ -453,3 +475,36 @@ def test_a_list_item_that_is_not_a_mapping_is_named_by_its_place() -> None:
         " or the id it leads to, got 7"
     ) in found
     assert "j.yaml:4:12: outcome 1 must be a mapping of keys, got 'x'" in found
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        "{id: b, stage: 5, colour: red}",  # the unknown key sorts before the broken one
+        "{id: b, stage: a, next: [{to: 5, prob: 1}]}",
+        "{title: Oops}",  # two required keys missing: dropped once, not twice
+    ],
+)
+def test_several_errors_in_one_dropped_item(item: str) -> None:
+    # The errors after the first that drops an item go with it; they must not drop
+    # or crash on the item that moves into its place.
+    source = (
+        "journey: x\nstages: [a]\ntouchpoints:\n"
+        "  - {id: t, stage: a, next: [c]}\n"
+        f"  - {item}\n"
+        "  - {id: c, stage: a, next: [nowhere]}\n"
+        "entries: [t]\n"
+    )
+    found = problems(source)
+    assert "j.yaml:6:30: 'nowhere' is not a touchpoint or outcome" in found, found
+
+
+def test_an_error_in_a_dropped_item_does_not_reach_the_next_one() -> None:
+    source = (
+        "journey: x\nstages: [a]\ntouchpoints:\n"
+        "  - {id: t, stage: 5, next: [{to: c, probability: 2}]}\n"
+        "  - {id: c, stage: a, next: [{to: d, probability: 0.8}, {to: e, probability: 0.8}]}\n"
+        "  - {id: d, stage: a}\n  - {id: e, stage: a}\nentries: [c]\n"
+    )
+    found = problems(source)
+    assert any("the probabilities out of 'c' add up to 1.6" in p for p in found), found
