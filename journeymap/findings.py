@@ -257,13 +257,22 @@ def _grouped(x: _Facts, mask: np.ndarray) -> Iterator[tuple[Touchpoint, list[int
     """
     f, tps = x.flow, x.journey.touchpoints
     src = f.src[mask]
-    if not len(src):
-        return
     dst = f.dst[mask].tolist()
-    starts = np.concatenate([[0], np.flatnonzero(np.diff(src)) + 1])
-    bounds = [*starts.tolist(), len(dst)]
-    for k, s in enumerate(src[starts].tolist()):
+    bounds = _runs(src)
+    for k, s in enumerate(src[bounds[:-1]].tolist()):
         yield tps[s], dst[bounds[k] : bounds[k + 1]]
+
+
+def _runs(*keys: np.ndarray) -> list[int]:
+    """Where the runs of equal keys start, then the end: run k is [b[k], b[k + 1])."""
+    n = len(keys[0])
+    if not n:
+        return [0]
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    for key in keys:
+        change[1:] |= key[1:] != key[:-1]
+    return [*np.flatnonzero(change).tolist(), n]
 
 
 def _handoffs(x: _Facts, t: Thresholds) -> Found:
@@ -287,18 +296,16 @@ def _handoffs(x: _Facts, t: Thresholds) -> Found:
     pick = pick[np.lexsort((pick, b[pick], f.src[pick]))]
     src, to = f.src[pick], b[pick]
     # A part is one (touchpoint, receiving owner); a finding is one touchpoint.
-    part = np.flatnonzero(np.r_[True, (src[1:] != src[:-1]) | (to[1:] != to[:-1])])
+    cuts = _runs(src, to)
     quoted = x.quoted
     titles = [quoted[k] for k in f.dst[pick].tolist()]
-    cuts = [*part.tolist(), len(pick)]
     parts = [
         f"{names[o]} ({', '.join(titles[cuts[k] : cuts[k + 1]])})"
-        for k, o in enumerate(to[part].tolist())
+        for k, o in enumerate(to[cuts[:-1]].tolist())
     ]
-    part_src = src[part]
-    first = np.flatnonzero(np.r_[True, part_src[1:] != part_src[:-1]])
-    bounds = [*first.tolist(), len(parts)]
-    for k, i in enumerate(part_src[first].tolist()):
+    part_src = src[cuts[:-1]]
+    bounds = _runs(part_src)
+    for k, i in enumerate(part_src[bounds[:-1]].tolist()):
         tp = tps[i]
         text = "; ".join(parts[bounds[k] : bounds[k + 1]])
         yield tp.id, f"{tp.owner} hands customers from “{tp.title}” to {text}"

@@ -208,7 +208,7 @@ def _key_count(data: Any) -> int:
     persona = data.get("persona")
     if type(persona) is dict:
         n += len(persona)
-    for part in ("stages", "outcomes", "touchpoints"):
+    for part in ("stages", "outcomes"):
         items = data.get(part)
         if type(items) is list:
             n += sum([len(x) for x in items if type(x) is dict])
@@ -216,6 +216,7 @@ def _key_count(data: Any) -> int:
     for tp in touchpoints if type(touchpoints) is list else ():
         if type(tp) is not dict:
             continue
+        n += len(tp)
         importance, nxt = tp.get("importance"), tp.get("next")
         if type(importance) is dict:
             n += len(importance)
