@@ -274,3 +274,17 @@ def test_a_large_component_is_solved_to_machine_precision(
     x = _solve_component(a, rhs)
     expected = sla.spsolve(a.tocsc(), rhs)
     np.testing.assert_allclose(x, expected, rtol=1e-11, atol=1e-13)
+
+
+def test_a_loop_customers_almost_never_leave_is_solved_exactly() -> None:
+    # Ill-conditioned: the iterative solvers give up early and LU answers.
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as sla
+
+    from journeymap.graph import _solve_component
+
+    n = 3000
+    ring = sp.csr_matrix((np.full(n, 0.9999), (np.arange(n), (np.arange(n) + 1) % n)), shape=(n, n))
+    a = (sp.identity(n, format="csr") - ring).tocsr()
+    rhs = np.random.default_rng(1).random(n)
+    np.testing.assert_allclose(_solve_component(a, rhs), sla.spsolve(a.tocsc(), rhs), rtol=1e-9)
