@@ -502,8 +502,7 @@ def main() -> None:
     except SystemExit as stop:
         code = stop.code
     except OSError as exc:  # writing failed: a full disk, a closed stream, no permission
-        where = f"{exc.filename}: " if exc.filename else "the output: "
-        print(f"error: cannot write {where}{exc.strerror or exc}", file=sys.stderr)
+        _cannot_write(exc)
         code = 1
     if code is None:
         code = 0
@@ -515,13 +514,20 @@ def main() -> None:
     except BrokenPipeError:  # the reader has gone (`| head`): nothing to tell it
         code = code or 1
     except (OSError, ValueError) as exc:  # a full disk, a closed stream
-        print(f"error: cannot write the output: {exc}", file=sys.stderr)
+        _cannot_write(exc)
         code = code or 1
     try:
         sys.stderr.flush()
     except (OSError, ValueError):
         code = code or 1
     os._exit(code)
+
+
+def _cannot_write(exc: OSError | ValueError) -> None:
+    filename = getattr(exc, "filename", None)
+    reason = getattr(exc, "strerror", None) or exc
+    where = f"{filename}: " if filename else "the output: "
+    print(f"error: cannot write {where}{reason}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover
