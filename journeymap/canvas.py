@@ -11,15 +11,15 @@ and nothing overlaps, whatever the script. The layout is plain data
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from .analysis import Analysis, analyze
-from .dot import html_escape as esc
 from .model import Journey, Outcome, Stage, Touchpoint
-from .themes import Theme, get_theme
+from .themes import Theme, get_theme, read_logo
 
 __all__ = ["Box", "Canvas", "canvas_svg", "layout", "text_width", "worksheet_svg", "wrap"]
 
@@ -91,27 +91,69 @@ def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
     return lines
 
 
+#: Characters XML 1.0 forbids (C0 controls but tab and newline, CR, surrogates,
+#: U+FFFE and U+FFFF): one in a title (a terminal escape pasted from a shell) would
+#: make the whole SVG unreadable, so a control is drawn as its Control Picture.
+_NOT_XML = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def _visible(m: re.Match[str]) -> str:
+    ch = m.group()
+    return chr(0x2400 + ord(ch)) if ch < " " else "\u2421" if ch == "\x7f" else "\ufffd"
+
+
+def esc(text: str) -> str:
+    """Text for SVG content or a quoted attribute: markup escaped, newlines as spaces,
+    characters XML cannot hold made visible."""
+    text = (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#39;")
+        .replace("\n", " ")
+        .replace("\t", " ")
+    )
+    return _NOT_XML.sub(_visible, text)
+
+
+def _css_escape(text: str, keep: str) -> str:
+    """``text`` with every character outside ``keep`` (a regex class) as a CSS escape."""
+    return re.sub(f"[^{keep}]", lambda m: f"\\{ord(m.group()):06X} ", text)
+
+
+def _css_color(value: str) -> str:
+    """A theme colour in CSS. Themes hold only hex colours, but escaped all the same,
+    a value that is not one makes an invalid declaration and nothing more."""
+    return _css_escape(value, "#A-Za-z0-9")
+
+
+def _css_font(font: str) -> str:
+    """The theme's font families as quoted CSS strings, the fallbacks after them."""
+    names = [name.strip() for name in font.split(",") if name.strip()]
+    quoted = ", ".join(f'"{_css_escape(name, "A-Za-z0-9 _.-")}"' for name in names)
+    return f"{quoted}, {FALLBACKS}" if quoted else FALLBACKS
+
+
 LOGO_W, LOGO_H = 160.0, 48.0
-_IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-                ".svg": "image/svg+xml", ".gif": "image/gif", ".webp": "image/webp"}  # fmt: skip
 
 
 def _logo(path: str | None) -> str | None:
-    """The theme's logo as a data URI: embedded, so the SVG needs no other file."""
+    """The theme's logo as a data URI: embedded, so the SVG needs no other file.
+
+    Read through the same checks as a theme file's logo (a real image under the size
+    limit): a theme can be built in Python, or its logo replaced after loading.
+    """
     if not path:
         return None
     import base64
 
     from .errors import JourneyError
 
-    p = Path(path)
-    kind = _IMAGE_TYPES.get(p.suffix.lower())
-    if kind is None:
-        raise JourneyError(f"{p}: a logo must be PNG, JPEG, GIF, WebP or SVG")
     try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise JourneyError(f"{p}: cannot read the logo: {exc.strerror}") from None
+        kind, data = read_logo(path)
+    except ValueError as exc:
+        raise JourneyError(f"theme logo: {exc}") from None
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
@@ -205,7 +247,7 @@ def _card(
     c.svg.append(
         f'<g class="cv-card" id="canvas-tp-{esc(node.id)}"><title>{esc(node.title)}</title>'
         f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="6" '
-        f'fill="{fill}" stroke="{border}" stroke-width="1.4"{dash}/>'
+        f'fill="{esc(fill)}" stroke="{esc(border)}" stroke-width="1.4"{dash}/>'
     )
     yy = y + CARD_PAD
     if tag_lines:
@@ -269,7 +311,7 @@ def layout(
     if logo:
         c.svg.append(
             f'<image x="{width - PAD - LOGO_W:.1f}" y="{y:.1f}" width="{LOGO_W}" '
-            f'height="{LOGO_H}" preserveAspectRatio="xMaxYMin meet" href="{logo}"/>'
+            f'height="{LOGO_H}" preserveAspectRatio="xMaxYMin meet" href="{esc(logo)}"/>'
         )
         c.boxes.append(Box(width - PAD - LOGO_W, y, LOGO_W, LOGO_H, "logo"))
     title = wrap(t.title or journey.title, width - 2 * PAD - room, 24, bold=True)
@@ -296,7 +338,7 @@ def layout(
         x = x0 + k * COLUMN
         c.svg.append(
             f'<rect x="{x + 2:.1f}" y="{y:.1f}" width="{COLUMN - 4:.1f}" height="{head_h:.1f}" '
-            f'rx="6" fill="{t.accent}"/>'
+            f'rx="6" fill="{esc(t.accent)}"/>'
         )
         lines = wrap(f"{k + 1}. {s.title}", COLUMN - 2 * PAD, 14, True)
         c.svg.append(_text(x + PAD, y + PAD, lines, 14, "stage", bold=True))
@@ -304,7 +346,7 @@ def layout(
         x = x0 + len(cols) * COLUMN
         c.svg.append(
             f'<rect x="{x + 2:.1f}" y="{y:.1f}" width="{COLUMN - 4:.1f}" height="{head_h:.1f}" '
-            f'rx="6" fill="{t.muted}"/>'
+            f'rx="6" fill="{esc(t.muted)}"/>'
         )
         c.svg.append(_text(x + PAD, y + PAD, ["Outcomes"], 14, "stage", bold=True))
     y += head_h + PAD
@@ -367,15 +409,15 @@ def layout(
         # the row's band and label go under its content
         band = [
             f'<rect x="{PAD}" y="{top:.1f}" width="{width - 2 * PAD:.1f}" height="{height:.1f}" '
-            f'fill="{t.stage_fill if row not in ("back",) else t.backstage_fill}" '
-            f'stroke="{t.stage_border}"/>',
+            f'fill="{esc(t.stage_fill if row not in ("back",) else t.backstage_fill)}" '
+            f'stroke="{esc(t.stage_border)}"/>',
             _text(PAD * 1.5, top + PAD, wrap(label, LABEL - PAD, 12, True), 12, "row", True),
         ]
         for k in range(1, len(cols) + (0 if blank or not journey.outcomes else 1)):
             xk = x0 + k * COLUMN
             band.append(
                 f'<line x1="{xk:.1f}" y1="{top:.1f}" x2="{xk:.1f}" y2="{top + height:.1f}" '
-                f'stroke="{t.stage_border}"/>'
+                f'stroke="{esc(t.stage_border)}"/>'
             )
         c.svg[start:start] = band
         if row == "front" and present["back"]:
@@ -384,7 +426,7 @@ def layout(
         if row == "front" and present["back"]:
             c.svg.append(
                 f'<line x1="{PAD}" y1="{y:.1f}" x2="{width - PAD:.1f}" y2="{y:.1f}" '
-                f'stroke="{t.text}" stroke-width="2" stroke-dasharray="10 5"/>'
+                f'stroke="{esc(t.text)}" stroke-width="2" stroke-dasharray="10 5"/>'
             )
             c.svg.append(_text(PAD * 1.5, y + 2, ["line of visibility"], 10, "visibility"))
         y += 4
@@ -411,7 +453,7 @@ def _emotion(
     for level, name in ((2, "+2"), (0, "0"), (-2, "-2")):
         c.svg.append(
             f'<line x1="{x0:.1f}" y1="{yv(level):.1f}" x2="{x0 + COLUMN * len(cols):.1f}" '
-            f'y2="{yv(level):.1f}" stroke="{t.stage_border}" stroke-dasharray="2 3"/>'
+            f'y2="{yv(level):.1f}" stroke="{esc(t.stage_border)}" stroke-dasharray="2 3"/>'
         )
         c.svg.append(_text(x0 - 26, yv(level) - 8, [name], 10, "tick"))
     points: list[tuple[float, float, float]] = []
@@ -423,7 +465,7 @@ def _emotion(
     if len(points) > 1:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
         c.svg.append(
-            f'<polyline points="{path}" fill="none" stroke="{t.accent}" stroke-width="2"/>'
+            f'<polyline points="{path}" fill="none" stroke="{esc(t.accent)}" stroke-width="2"/>'
         )
     for x, y, e in points:
         # the sign is in the shape too, not only the colour
@@ -431,26 +473,30 @@ def _emotion(
         color = t.emotion_positive if e > 0 else t.emotion_negative if e < 0 else t.muted
         c.svg.append(
             f'<text x="{x:.1f}" y="{y + 5:.1f}" font-size="14" text-anchor="middle" '
-            f'style="fill:{color}">{mark}</text>'
+            f'style="fill:{esc(_css_color(color))}">{mark}</text>'
         )
     return height
 
 
 def _svg(c: Canvas, journey: Journey, t: Theme, kind: str, desc: str) -> str:
-    ident = f"canvas-{journey.journey}"
+    ident = esc(f"canvas-{journey.journey}")
+    # CSS-escaped first, then XML-escaped: it sits in an SVG <style> element
+    muted = _css_color(t.muted)
+    style = (
+        f".jm-canvas text {{ font-family: {_css_font(t.font)}; fill: {_css_color(t.text)}; }}"
+        " .jm-canvas .cv-stage { fill: #ffffff; }"
+        f" .jm-canvas .cv-sub, .jm-canvas .cv-tick, .jm-canvas .cv-visibility {{ fill: {muted}; }}"
+        f" .jm-canvas .cv-tag {{ fill: {muted}; }}"
+        f" .jm-canvas .cv-tag-bad {{ fill: {_css_color(t.dead_border)}; }}"
+    )
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{c.width:.0f}" height="{c.height:.0f}" '
         f'viewBox="0 0 {c.width:.0f} {c.height:.0f}" role="img" '
         f'aria-labelledby="{ident}-title {ident}-desc" id="{ident}" class="jm-canvas">'
         f'<title id="{ident}-title">{esc(t.title or journey.title)} ({kind})</title>'
         f'<desc id="{ident}-desc">{esc(desc)}</desc>'
-        "<style>"
-        f".jm-canvas text {{ font-family: {esc(repr(t.font))[1:-1]!s}, {FALLBACKS};"
-        f" fill: {t.text}; }} .jm-canvas .cv-stage {{ fill: #ffffff; }}"
-        f" .jm-canvas .cv-sub, .jm-canvas .cv-tick, .jm-canvas .cv-visibility {{ fill: {t.muted}; }}"
-        f" .jm-canvas .cv-tag {{ fill: {t.muted}; }} .jm-canvas .cv-tag-bad {{ fill: {t.dead_border}; }}"
-        "</style>"
-        f'<rect width="100%" height="100%" fill="{t.background}"/>'
+        f"<style>{esc(style)}</style>"
+        f'<rect width="100%" height="100%" fill="{esc(t.background)}"/>'
     )
     return head + "\n" + "\n".join(c.svg) + "\n</svg>\n"
 

@@ -14,9 +14,8 @@ import base64
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .dot import html_escape as esc
 from .errors import JourneyError
 
 if TYPE_CHECKING:
@@ -101,8 +100,26 @@ header .date {{ font-size: 10pt; color: #52606d; }}
 """
 
 
+#: Characters kept as they are inside a CSS string: everything printable but the
+#: ones that end the string, start an escape, or end the ``<style>`` element that
+#: holds it (an HTML parser closes ``<style>`` at ``</style`` whatever CSS thinks).
+_CSS_UNSAFE = frozenset("\\\"'<>&")
+
+
 def _css_string(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    """The inside of a double-quoted CSS string that cannot leave the string or the
+    ``<style>`` block: quotes, backslashes, ``<``, ``>``, newlines and every other
+    non-printable character become ``\\HHHHHH `` escapes."""
+    return "".join(
+        f"\\{ord(ch):06X} " if ch in _CSS_UNSAFE or not ch.isprintable() else ch for ch in text
+    )
+
+
+def esc(text: str) -> str:
+    """Text for HTML content or a double-quoted attribute."""
+    import html
+
+    return html.escape(text, quote=True).replace("\n", " ")
 
 
 def _header(title: str) -> str:
@@ -150,9 +167,32 @@ def _main() -> None:
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    data = HTML(string=sys.stdin.buffer.read().decode("utf-8"), base_url=None).write_pdf()
+    html = sys.stdin.buffer.read().decode("utf-8")
+    document = HTML(string=html, base_url=None, url_fetcher=data_only_fetcher()).render()
+    # A <link rel="attachment"> would embed a file in the PDF; we never make one.
+    document.metadata.attachments = []
+    data = document.write_pdf()
     assert data is not None
     sys.stdout.buffer.write(data)
+
+
+def data_only_fetcher() -> Any:
+    """WeasyPrint's fetcher of images, stylesheets and attachments, refusing all but
+    ``data:`` URIs.
+
+    Everything a page needs is inside the HTML we hand over (maps and logos as data
+    URIs), so anything else can only come from a slip in escaping some user's text:
+    refusing it here means such a slip cannot read a local file or make a request.
+    """
+    from weasyprint.urls import URLFetcher
+
+    class DataOnly(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if not url[:5].lower() == "data:":
+                raise ValueError(f"journeymap prints only what it was given: {url[:80]!r} refused")
+            return super().fetch(url, headers)
+
+    return DataOnly(allowed_protocols=("data",), allow_redirects=False)
 
 
 def map_pdf(svg: str, *, title: str, paper_size: Paper, tile: bool = False) -> bytes:

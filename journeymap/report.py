@@ -9,7 +9,7 @@ front of them (any template it does not override falls back to ours).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -361,7 +361,12 @@ def _sections(journeys: Sequence[Journey], theme: str | None) -> list[_Section]:
 
 
 def _environment(template_dir: str | Path | None, *, html: bool) -> jinja2.Environment:
+    """Jinja, sandboxed: a firm's templates come from colleagues and are run, so
+    ``{{ ''.__class__.__mro__ }}`` and the like must stop with an error, not reach
+    Python. HTML is autoescaped; Markdown is too, by :func:`_md_finalize`, so every
+    ``{{ value }}`` is safe for the context it lands in unless marked otherwise."""
     import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     loaders: list[jinja2.BaseLoader] = []
     if template_dir is not None:
@@ -370,19 +375,50 @@ def _environment(template_dir: str | Path | None, *, html: bool) -> jinja2.Envir
             raise JourneyError(f"{folder}: not a folder of templates")
         loaders.append(jinja2.FileSystemLoader(str(folder)))
     loaders.append(jinja2.PackageLoader("journeymap", "templates/report"))
-    env = jinja2.Environment(
+    env = ImmutableSandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=html,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=None if html else _md_finalize,
     )
-    env.filters["percent"] = percent
-    env.filters["md"] = _md_cell
-    env.filters["num"] = _num
-    env.filters["signed"] = lambda v: "" if v is None else "0" if v == 0 else f"{v:+g}"
+    safe: Callable[[Callable[..., str]], Callable[..., str]] = (lambda f: f) if html else _markup
+    env.filters["percent"] = safe(percent)
+    env.filters["md"] = _markup(_md_cell)
+    env.filters["code"] = _markup(_md_code)
+    env.filters["num"] = safe(_num)
+    env.filters["signed"] = safe(_signed)
     return env
+
+
+def _markup(f: Callable[..., str]) -> Callable[..., str]:
+    """A filter whose result is final Markdown, not to be escaped again."""
+    from markupsafe import Markup
+
+    def final(*args: Any) -> str:
+        return Markup(f(*args))
+
+    return final
+
+
+def _signed(v: float | None) -> str:
+    return "" if v is None else "0" if v == 0 else f"{v:+g}"
+
+
+_NUMBER = re.compile(r"[+-]?[\d,]*\.?\d*%?")
+
+
+def _md_finalize(value: object) -> object:
+    """Markdown's autoescape: what a template prints is escaped unless a filter
+    already made it Markdown (``md``, ``code``, the number filters) or it is a number."""
+    from markupsafe import Markup
+
+    if isinstance(value, Markup | int | float) or value is None:
+        return value
+    text = str(value)
+    return text if _NUMBER.fullmatch(text) else _md_cell(text)
 
 
 def _num(value: float | None) -> str:
@@ -394,11 +430,40 @@ def _num(value: float | None) -> str:
     return f"{value:,.6g}"
 
 
+#: Markdown's punctuation: backslash, code, emphasis, links and images, tables,
+#: strikethrough, braces (attribute syntaxes). Escaped with a backslash wherever
+#: they are; ``# + - =`` and ``1.`` only start a block at a line's start.
+_MD_META = re.compile(r"([\\`*_{}\[\]()!|~])")
+_MD_LINE_START = re.compile(r"^(\s*)([#+=-]|\d+(?=[.)]))")
+
+
 def _md_cell(value: object) -> str:
-    """Text safe inside a Markdown table cell: no pipes, newlines or raw HTML."""
+    """Text that shows as itself in Markdown, in a table cell or anywhere else.
+
+    No link, image, emphasis or raw HTML can come out of it (a title like
+    ``![x](http://evil/x.png)`` stays text), and it stays on one line, so it
+    can neither break out of a table row nor start a heading or a list.
+    """
     text = "" if value is None else str(value)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("|", "\\|").replace("\n", " ")
+    text = " ".join(text.splitlines()) if text else text
+    text = _MD_META.sub(r"\\\1", text)
+    text = _MD_LINE_START.sub(
+        lambda m: (
+            m.group(1) + m.group(2) + "\\"
+            if m.group(2)[0].isdigit()
+            else m.group(1) + "\\" + m.group(2)
+        ),
+        text,
+    )
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _md_code(value: object) -> str:
+    """A code span that holds ``value`` literally (a backslash does nothing in code)."""
+    text = " ".join(str(value).splitlines())
+    ticks = "`" * (max((len(r) for r in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
 def _render(
@@ -409,8 +474,6 @@ def _render(
     template_dir: str | Path | None,
     theme: str | None,
 ) -> str:
-    import jinja2
-
     if not journeys:
         raise JourneyError("no journeys to report on")
     sections = _sections(journeys, theme)
@@ -428,9 +491,33 @@ def _render(
             severities=SEVERITY_ORDER,
             rules={rule: what for rule, (_, what) in RULES.items()},
         )
-    except jinja2.TemplateError as exc:
-        where = f"{getattr(exc, 'filename', None) or name}:{getattr(exc, 'lineno', None) or 1}"
-        raise JourneyError(f"template {where}: {exc}") from None
+    except JourneyError:
+        raise
+    except Exception as exc:  # a user's template can fail in any way; say where
+        raise JourneyError(_template_error(exc, name)) from None
+
+
+def _template_error(exc: BaseException, name: str) -> str:
+    """``template FILE:LINE: what went wrong`` for an error in a template.
+
+    Syntax errors carry their place; errors while rendering (``{{ 1/0 }}``, a
+    refused attribute) only have it in the traceback, where Jinja puts a frame
+    whose file and line are the template's.
+    """
+    import jinja2
+
+    where = (getattr(exc, "filename", None), getattr(exc, "lineno", None))
+    if not isinstance(exc, jinja2.TemplateSyntaxError):
+        tb = exc.__traceback__
+        while tb is not None:
+            filename = tb.tb_frame.f_code.co_filename
+            if not filename.endswith(".py") and not filename.startswith("<"):
+                where = (filename, tb.tb_lineno)
+            tb = tb.tb_next
+    message = str(exc) if isinstance(exc, jinja2.TemplateError) else f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, jinja2.TemplateNotFound):
+        message = f"no template named {exc.name!r}"
+    return f"template {where[0] or name}:{where[1] or 1}: {message}"
 
 
 def report_html(

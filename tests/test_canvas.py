@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -141,3 +142,54 @@ def test_a_theme_file_brings_its_title_colours_and_logo(tmp_path: Path) -> None:
     assert 'href="data:image/svg+xml;base64,' in svg  # embedded, no external file
     c = layout(load(EXAMPLES / "client.yaml"), theme=Theme.from_file(f))
     no_overlaps([b for b in c.boxes if b.kind in ("logo", "heading")])
+
+
+HOSTILE = "x</style><script>alert(1)</script>"
+TERMINAL = "\x1b[31mred\x1b[0m\x07 title"
+
+
+def test_hostile_titles_and_theme_values_stay_text(tmp_path: Path) -> None:
+    """Titles with markup or a terminal escape, and theme values that slipped past the
+    theme's checks (set behind its back here), cannot add an element, an attribute
+    or a CSS rule to the canvas; and the SVG stays well-formed XML."""
+    from dataclasses import replace
+
+    from journeymap.themes import Theme
+
+    # built past the loader, which refuses control characters: the canvas must not rely on it
+    j = Journey.model_validate(
+        {
+            "journey": "hostile",
+            "title": HOSTILE,
+            "stages": [{"id": "s", "title": "\x1b[1mStage"}],
+            "touchpoints": [
+                {"id": "a", "stage": "s", "title": TERMINAL, "next": ["won"], "emotion": 1},
+                {"id": "b", "stage": "s", "next": ["won"], "emotion": -1},
+            ],
+            "outcomes": [{"id": "won", "result": "success"}],
+        }
+    )
+    assert j.touchpoints[0].title == TERMINAL
+    t = replace(Theme(), title=None)
+    object.__setattr__(t, "accent", '#000"/><script>alert(2)</script><rect x="')
+    object.__setattr__(t, "font", "x; } .jm-canvas { display:none } .y {")
+    object.__setattr__(t, "text", "red; } svg { display:none")
+    object.__setattr__(t, "emotion_positive", 'red" onload="alert(3)')
+    svg = canvas_svg(j, theme=t)
+    root = ET.fromstring(svg)  # a control character would make this raise
+    assert not [e for e in root.iter() if e.tag.endswith("script")]
+    assert not [e for e in root.iter() for k in e.attrib if k.startswith("on")]
+    assert HOSTILE in words_in(svg)
+    assert "␛[31mred␛[0m␇ title" in words_in(svg) and "\x1b" not in svg
+    style = "".join(e.text or "" for e in root.iter(f"{SVG}style"))
+    # every rule is ours: the hostile values became escaped text inside one
+    assert re.findall(r"([^{}]+)\{", style) == [
+        ".jm-canvas text ",
+        " .jm-canvas .cv-stage ",
+        " .jm-canvas .cv-sub, .jm-canvas .cv-tick, .jm-canvas .cv-visibility ",
+        " .jm-canvas .cv-tag ",
+        " .jm-canvas .cv-tag-bad ",
+    ]
+    assert "display:none" not in style
+    fills = [e.get("fill") for e in root.iter(f"{SVG}rect")]
+    assert '#000"/><script>alert(2)</script><rect x="' in fills  # an attribute value, whole

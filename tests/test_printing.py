@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import subprocess
-from collections.abc import Callable
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -13,7 +19,7 @@ from pypdf import PdfReader
 from journeymap import load, render
 from journeymap.analysis import analyze
 from journeymap.errors import JourneyError
-from journeymap.printing import PAPERS, cards_pdf, paper
+from journeymap.printing import PAPERS, _css_string, _write, cards_pdf, paper
 
 from .test_examples import EXAMPLES
 
@@ -92,3 +98,93 @@ def test_the_printing_commands(cli: Run, tmp_path: Path) -> None:
         cli("render", EXAMPLES / "client.yaml", "--view", "canvas", "--format", "dot").returncode
         == 1
     )
+
+
+@pytest.fixture
+def http_server() -> Iterator[tuple[str, list[str]]]:
+    """A web server on 127.0.0.1 in a thread: its address, and every path asked of it."""
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_title_cannot_inject_html_into_the_pdf(
+    cli: Run, tmp_path: Path, http_server: tuple[str, list[str]]
+) -> None:
+    url, seen = http_server
+    title = f"x</style><link rel=attachment href=file:///etc/passwd><img src={url}/leak><style>"
+    src = tmp_path / "pdfinj.yaml"
+    src.write_text(
+        f"journey: pdfinj\ntitle: {json.dumps(title)}\nstages: [s]\n"
+        "touchpoints: [{id: a, stage: s, next: [won]}]\n"
+        "outcomes: [{id: won, result: success}]\n"
+    )
+    for command, name in (("render", "pdfinj.pdf"), ("cards", "pdfinj-cards.pdf")):
+        args = [command, src, "-o", tmp_path / "out"]
+        done = cli(*args, *(["--format", "pdf"] if command == "render" else []))
+        assert done.returncode == 0, done.stderr
+        reader = PdfReader(tmp_path / "out" / name)
+        assert reader.attachments == {}, command
+        text = "".join(reader.pages[0].extract_text().split())
+        assert "".join(title.split()) in text, command  # shown as text, whole
+    assert seen == []
+
+
+def test_css_strings_cannot_end_the_string_or_the_style_block() -> None:
+    css = _css_string('a"b\\c</style><script>\n\x1b[31m\u2028')
+    assert not set(css) & set('"<>\n\x1b\u2028')
+    assert css.startswith("a\\000022 b\\00005C c\\00003C /style\\00003E ")
+    assert "\\00000A \\00001B [31m\\002028 " in css
+
+
+def test_weasyprint_fetches_nothing_but_data_uris(
+    tmp_path: Path, http_server: tuple[str, list[str]]
+) -> None:
+    """Should escaping ever slip, the HTML WeasyPrint gets can still read no file and
+    reach no server: the fetcher refuses everything but data: URIs."""
+    url, seen = http_server
+    dot = base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()
+    html = (
+        "<html><head><link rel=attachment href=file:///etc/passwd>"
+        f"<link rel=stylesheet href={url}/style.css></head><body>"
+        f"<img src=file:///etc/passwd><img src={url}/leak.png>"
+        "<a rel=attachment href=file:///etc/hostname>x</a>"
+        f'<img src="data:image/png;base64,{dot}">'
+        f"<div style='background: url({url}/bg.png)'>text</div></body></html>"
+    )
+    reader = PdfReader(io.BytesIO(_write(html)))
+    assert reader.attachments == {}
+    assert "passwd" not in str(reader.trailer["/Root"])
+    assert seen == []
+    # and the fetcher itself, in a process of its own as WeasyPrint always runs
+    probe = (
+        "import sys\nfrom journeymap.printing import data_only_fetcher\n"
+        "f = data_only_fetcher()\n"
+        f"for url in ('file:///etc/passwd', '{url}/direct', 'FILE:///etc/passwd'):\n"
+        "    try:\n        f(url)\n    except ValueError:\n        print('refused', url)\n"
+        "    else:\n        sys.exit('fetched ' + url)\n"
+        "print(f('data:text/plain,ok').read())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("refused") == 3 and "b'ok'" in done.stdout
+    assert seen == []

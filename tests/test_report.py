@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -17,6 +18,7 @@ from journeymap.report import emotion_svg, quadrant_svg, report_html, report_mar
 
 from .test_analysis import LOOP
 
+Run = Callable[..., subprocess.CompletedProcess[str]]
 Make = Callable[..., Journey]
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "journeys").glob("*.yaml"))
 EVIL = '<script>alert(1)</script> & "quotes"'
@@ -102,7 +104,7 @@ def test_text_from_the_journey_is_shown_literally(make_journey: Make) -> None:
     assert "<script>alert(1)" not in html
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt; &amp;") >= 3
     md = report_markdown([make_journey(text)])
-    assert "<script>" not in md and "&lt;script&gt;alert(1)&lt;/script&gt;" in md
+    assert "<script>" not in md and r"&lt;script&gt;alert\(1\)&lt;/script&gt;" in md
 
 
 def test_same_input_same_bytes() -> None:
@@ -127,7 +129,7 @@ def test_a_firms_own_templates_replace_ours(make_journey: Make, tmp_path: Path) 
     html = report_html([make_journey(LOOP)], template_dir=tmp_path)
     assert "rebeccapurple" in html and "Touchpoint inventory" in html  # the rest is ours
     (tmp_path / "report.html.j2").write_text("{{ title }} {{ nope }}")
-    with pytest.raises(JourneyError, match=r"template report\.html\.j2:1: 'nope' is undefined"):
+    with pytest.raises(JourneyError, match=r"template \S*report\.html\.j2:1: 'nope' is undefined"):
         report_html([make_journey(LOOP)], template_dir=tmp_path)
     (tmp_path / "report.html.j2").write_text("<h1>{{ title }}</h1>{% for s in sections %}")
     with pytest.raises(JourneyError, match="template"):
@@ -242,3 +244,60 @@ def test_the_emotion_curve_names_stages_without_overprinting() -> None:
     xs = [float(str(t.get("x"))) for t in names]
     for x0, x1, t in zip(xs[:-1], xs[1:], names[:-1], strict=True):
         assert len(str(t.find(f"{ns}title").tail)) * 6.2 <= x1 - x0  # type: ignore[union-attr]
+
+
+def test_markdown_shows_titles_as_text_never_images_links_or_html(make_journey: Make) -> None:
+    image, link = "![x](http://evil/x.png)", "[click](javascript:alert(1))"
+    text = LOOP.replace("journey: loop\n", f"journey: loop\ntitle: '# {image} | <b>x</b>'\n")
+    text = text.replace(
+        "  - id: apply\n", f"  - id: apply\n    title: '{link}'\n    owner: 'a|b'\n"
+    )
+    md = report_markdown([make_journey(text)])
+    for live in ("![x](", "](http", "](javascript", "[click]", "<b>"):
+        assert live not in md, live
+    assert "\n## \\# \\!\\[x\\]\\(http://evil/x.png\\) \\| &lt;b&gt;x&lt;/b&gt;\n" in md
+    assert r"\[click\]\(javascript:alert\(1\)\)" in md
+    assert "| a\\|b |" in md  # owner in the inventory table, its pipe escaped
+    for block in re.findall(r"(?:^\|.*\|\n)+", md, flags=re.M):  # tables keep their shape
+        counts = {len(re.findall(r"(?<!\\)\|", line)) for line in block.splitlines()}
+        assert len(counts) == 1, block
+
+
+def test_a_failing_template_names_its_file_and_line(make_journey: Make, tmp_path: Path) -> None:
+    path = tmp_path / "report.html.j2"
+    path.write_text("<h1>{{ title }}</h1>\n\n{{ 1/0 }}\n")
+    with pytest.raises(JourneyError) as info:
+        report_html([make_journey(LOOP)], template_dir=tmp_path)
+    assert str(info.value) == f"template {path}:3: ZeroDivisionError: division by zero"
+    path.write_text("ok\n{% include 'missing.j2' %}\n")
+    with pytest.raises(JourneyError, match=rf"template {re.escape(str(path))}:2: no template"):
+        report_html([make_journey(LOOP)], template_dir=tmp_path)
+    (tmp_path / "report.md.j2").write_text("# {{ title }}\n{% if %}\n")
+    with pytest.raises(JourneyError, match=r"template \S*report\.md\.j2:2: "):
+        report_markdown([make_journey(LOOP)], template_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "escape",
+    [
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ sections[0].__init__.__globals__ }}",
+        "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+        "{% set x = sections.append(1) %}{{ x }}",
+    ],
+)
+def test_templates_run_in_a_sandbox(make_journey: Make, tmp_path: Path, escape: str) -> None:
+    (tmp_path / "report.html.j2").write_text(f"<h1>{{{{ title }}}}</h1>\n{escape}\n")
+    with pytest.raises(JourneyError, match=r"template \S*report\.html\.j2:2: .*(unsafe|undefined)"):
+        report_html([make_journey(LOOP)], template_dir=tmp_path)
+
+
+def test_a_failing_template_through_the_cli(cli: Run, tmp_path: Path) -> None:
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "report.html.j2").write_text("a\n{{ 1/0 }}\n")
+    src = tmp_path / "loop.yaml"
+    src.write_text(LOOP)
+    done = cli("report", src, "-o", tmp_path / "r.html", "--template", tmp_path / "t")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "report.html.j2:2: ZeroDivisionError" in done.stderr + done.stdout

@@ -212,3 +212,46 @@ def test_nothing_from_a_journey_runs(cli: Run, tmp_path: Path, page: Any) -> Non
         )
         assert EVIL in " ".join(words.split()), i
     assert page.locator("script").count() == 1
+
+
+HOSTILE = "x</style><script>alert(1)</script>"
+
+
+def test_nothing_from_a_theme_runs(cli: Run, tmp_path: Path, page: Any) -> None:
+    """A colleague's theme: code in a colour or the font is refused with its line; its
+    free-text title, like a hostile journey title, is shown and never run, in the
+    report and in the canvas SVG opened on its own."""
+    src = tmp_path / "loop.yaml"
+    src.write_text(LOOP.replace("journey: loop\n", f"journey: loop\ntitle: '{HOSTILE}'\n"))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "font: 'x; } body { display:none } .y {'\n"
+        "accent: '#000\"/><script>alert(1)</script><rect x=\"'\n"
+    )
+    done = cli("report", src, "-o", tmp_path / "bad.html", "--theme", bad)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"{bad}:1:" in done.stderr and f"{bad}:2:" in done.stderr
+    assert not (tmp_path / "bad.html").exists()
+    theme = tmp_path / "brand.yaml"
+    theme.write_text(f"title: '{HOSTILE} & co'\nfont: DejaVu Sans\naccent: rebeccapurple\n")
+    out = tmp_path / "report.html"
+    done = cli("report", src, "-o", out, "--theme", theme)
+    assert done.returncode == 0, done.stderr
+    done = cli("render", src, "-o", tmp_path, "--view", "canvas", "--theme", theme)
+    assert done.returncode == 0, done.stderr
+    for target in (out, tmp_path / "loop-canvas.svg"):
+        page.goto(target.as_uri())
+        page.wait_for_load_state("load")
+        assert page.dialogs == [] and page.errors == [], target
+        canvas = page.locator("svg.jm-canvas")
+        assert canvas.is_visible()
+        words = canvas.evaluate(
+            "svg => Array.from(svg.querySelectorAll('text')).map(t => t.textContent).join(' ')"
+        )
+        assert f"{HOSTILE} & co" in " ".join(words.split()), target
+        fill = canvas.evaluate("svg => getComputedStyle(svg.querySelector('text')).fontFamily")
+        assert fill.startswith('"DejaVu Sans"'), fill
+    page.goto(out.as_uri())
+    assert page.locator("script").count() == 1
+    assert page.title() == HOSTILE
+    assert page.locator("h1").inner_text() == HOSTILE
