@@ -11,7 +11,9 @@ from __future__ import annotations
 import copy
 import gc
 import json
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -23,7 +25,7 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from . import model
-from .errors import JourneyError, Problem, did_you_mean
+from .errors import JourneyError, Problem, did_you_mean, suggestion_budget
 from .validate import Issue, check
 
 __all__ = ["MAX_BYTES", "SUFFIXES", "find_files", "load", "load_all", "loads"]
@@ -33,6 +35,8 @@ SUFFIXES = (".yaml", ".yml", ".json")
 # touchpoints is about 60 MB. Anything larger is almost surely not a journey.
 MAX_BYTES = {"yaml": 32 * 2**20, "json": 512 * 2**20}
 MAX_DEPTH = 64
+# Candidates compared for "did you mean" suggestions in one file, about a second's work.
+SUGGESTION_BUDGET = 300_000
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALARS = yaml.constructor.SafeConstructor()
@@ -55,18 +59,23 @@ REFUSED = _Refused()
 class _Source:
     """One file's text, with a lazily composed node tree for locating paths."""
 
-    def __init__(self, name: str, text: str) -> None:
+    def __init__(self, name: str, text: str, kind: str = "yaml") -> None:
         self.name = name
         self.text = text
+        self.kind = kind
         self._root: yaml.Node | None = None
         self._composed = False
+
+    def compose(self) -> yaml.Node | None:
+        """The node tree; raises a marked YAML error where the text is wrong."""
+        return _compose_json(self.text) if self.kind == "json" else _compose(self.text)
 
     @property
     def root(self) -> yaml.Node | None:
         if not self._composed:
             self._composed = True
             try:
-                self._root = _compose(self.text)
+                self._root = self.compose()
             except yaml.YAMLError:
                 self._root = None
         return self._root
@@ -79,12 +88,258 @@ class _Source:
         return Problem(self.name, mark.line + 1, mark.column + 1, message)
 
 
+class _TooDeep(yaml.MarkedYAMLError):
+    """A value nested past :data:`MAX_DEPTH`, found while composing."""
+
+
 def _compose(text: str) -> yaml.Node | None:
+    """The node tree of a one-document YAML text, built without recursion.
+
+    PyYAML's C composer recurses once per level of nesting: 60 KB of ``[`` crash
+    the interpreter (a C stack overflow) before any check of ours could run. So
+    the tree is built here from libyaml's event stream with an explicit stack,
+    and a value nested more than :data:`MAX_DEPTH` levels deep is refused at its
+    first event, before the rest of the file is even parsed. Anchors are resolved
+    as PyYAML does (an alias is the anchored node itself), so that
+    :func:`_construct` can refuse aliases where they are used.
+    """
     loader = _Loader(text)
     try:
-        return loader.get_single_node()
+        return _compose_events(loader)
     finally:
         loader.dispose()
+
+
+def _compose_events(loader: Any) -> yaml.Node | None:
+    loader.get_event()  # StreamStart
+    if loader.check_event(yaml.StreamEndEvent):
+        loader.get_event()
+        return None
+    start = loader.get_event()  # DocumentStart
+    anchors: dict[str, yaml.Node] = {}
+    # Open collections, each with the key node waiting for its value (mappings).
+    stack: list[list[Any]] = []
+    root: yaml.Node | None = None
+    while True:
+        event = loader.get_event()
+        if isinstance(event, yaml.DocumentEndEvent):
+            break
+        if isinstance(event, yaml.CollectionEndEvent):
+            stack.pop()[0].end_mark = event.end_mark
+            continue
+        node: yaml.Node
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor not in anchors:
+                raise yaml.composer.ComposerError(
+                    None, None, f"found undefined alias {event.anchor!r}", event.start_mark
+                )
+            node = anchors[event.anchor]
+        elif isinstance(event, yaml.ScalarEvent):
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            node = yaml.ScalarNode(
+                tag, event.value, event.start_mark, event.end_mark, style=event.style
+            )
+        else:
+            if len(stack) > MAX_DEPTH:
+                raise _TooDeep(
+                    None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark
+                )
+            kind = (
+                yaml.MappingNode if isinstance(event, yaml.MappingStartEvent) else yaml.SequenceNode
+            )
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = loader.resolve(kind, None, event.implicit)
+            node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+        if not isinstance(event, yaml.AliasEvent) and event.anchor is not None:
+            anchors[event.anchor] = node
+        if not stack:
+            root = node
+        else:
+            frame = stack[-1]
+            parent = frame[0]
+            if isinstance(parent, yaml.SequenceNode):
+                parent.value.append(node)
+            elif frame[1] is None:
+                frame[1] = node
+            else:
+                parent.value.append((frame[1], node))
+                frame[1] = None
+        if isinstance(event, yaml.CollectionStartEvent):
+            stack.append([node, None])
+    if not loader.check_event(yaml.StreamEndEvent):
+        event = loader.get_event()
+        raise yaml.composer.ComposerError(
+            "expected a single document in the stream",
+            start.start_mark,
+            "but found another document",
+            event.start_mark,
+        )
+    return root
+
+
+class _JsonSyntax(yaml.MarkedYAMLError):
+    """A JSON text our composer cannot read (the decoder had stopped earlier)."""
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_JSON_WORDS = {"true": "bool", "false": "bool", "null": "null"}
+
+
+def _compose_json(text: str) -> yaml.Node | None:
+    """The node tree of a JSON text, with the line and column of every value.
+
+    Used only where positions are needed (a problem to report, a duplicate key,
+    a file Python's decoder could not finish): the plain decoder does the usual
+    work. It reads JSON as JSON, where PyYAML's reading of it as YAML stumbles
+    on escapes such as lone surrogates and on a key split from its colon, and it
+    builds the tree without recursion, refusing nesting past :data:`MAX_DEPTH`.
+    """
+    from bisect import bisect_right
+    from json.decoder import scanstring
+
+    lines = [0, *(m.end() for m in re.finditer("\n", text))]
+
+    def mark(i: int) -> yaml.Mark:
+        line = bisect_right(lines, i) - 1
+        return yaml.Mark("<json>", i, line, i - lines[line], None, None)
+
+    def fail(message: str, i: int) -> _JsonSyntax:
+        return _JsonSyntax(None, None, message, mark(i))
+
+    def space(i: int) -> int:
+        found = _JSON_SPACE.match(text, i)
+        return i if found is None else found.end()
+
+    def string(i: int) -> tuple[str, int]:
+        if not text.startswith('"', i):
+            raise fail("expected a string in double quotes", i)
+        try:
+            return scanstring(text, i + 1, True)
+        except ValueError:
+            raise fail("unterminated or invalid string", i) from None
+
+    stack: list[list[Any]] = []  # open collections, each with its pending key
+    root: yaml.Node | None = None
+    i = space(0)
+    if i == len(text):
+        return None
+    want_value = True
+    while True:
+        if want_value:
+            node: yaml.Node
+            c = text[i : i + 1]
+            start = i
+            if c in ("{", "["):
+                if len(stack) > MAX_DEPTH:
+                    raise _TooDeep(None, None, f"nested more than {MAX_DEPTH} levels deep", mark(i))
+                kind = yaml.MappingNode if c == "{" else yaml.SequenceNode
+                node = kind(_TAG + ("map" if c == "{" else "seq"), [], mark(i), mark(i))
+            elif c == '"':
+                value, i = string(i)
+                node = yaml.ScalarNode(_TAG + "str", value, mark(start), mark(i), style='"')
+            elif (number := _JSON_NUMBER.match(text, i)) is not None and number.end() > i:
+                i = number.end()
+                tag = "float" if number.group(1) or number.group(2) else "int"
+                node = yaml.ScalarNode(_TAG + tag, number.group(), mark(start), mark(i))
+            else:
+                word = next((w for w in _JSON_WORDS if text.startswith(w, i)), None)
+                if word is None:
+                    raise fail("expected a value", i)
+                i += len(word)
+                node = yaml.ScalarNode(_TAG + _JSON_WORDS[word], word, mark(start), mark(i))
+            if not stack:
+                root = node
+            elif isinstance(stack[-1][0], yaml.SequenceNode):
+                stack[-1][0].value.append(node)
+            else:
+                stack[-1][0].value.append((stack[-1][1], node))
+            if isinstance(node, yaml.CollectionNode):
+                stack.append([node, None])
+                i = space(i + 1)
+                if text.startswith("}" if c == "{" else "]", i):
+                    stack.pop()
+                    node.end_mark = mark(i + 1)
+                    i += 1
+                    want_value = False
+                elif c == "{":
+                    i = _json_key(text, i, stack[-1], string, space, mark, fail)
+                continue
+            want_value = False
+            continue
+        i = space(i)
+        if not stack:
+            if i != len(text):
+                raise fail("extra data after the value", i)
+            return root
+        frame = stack[-1]
+        close = "}" if isinstance(frame[0], yaml.MappingNode) else "]"
+        if text.startswith(",", i):
+            i = space(i + 1)
+            if close == "}":
+                i = _json_key(text, i, frame, string, space, mark, fail)
+            want_value = True
+        elif text.startswith(close, i):
+            stack.pop()
+            frame[0].end_mark = mark(i + 1)
+            i += 1
+        else:
+            raise fail(f"expected ',' or '{close}'", i)
+
+
+def _json_key(
+    text: str, i: int, frame: list[Any], string: Any, space: Any, mark: Any, fail: Any
+) -> int:
+    """Read ``"key":`` into the open mapping's frame; the index after the colon."""
+    start = i
+    key, i = string(i)
+    frame[1] = yaml.ScalarNode(_TAG + "str", key, mark(start), mark(i), style='"')
+    i = space(i)
+    if not text.startswith(":", i):
+        raise fail("expected ':' after a key", i)
+    return int(space(i + 1))
+
+
+# What YAML's reader accepts; anything else stops it, with a position in characters
+# that is easier to find again in the text than to convert from libyaml's.
+_UNPRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _yaml_problem(src: _Source, exc: yaml.YAMLError) -> Problem:
+    """One parse error of PyYAML as a problem with its line and column."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        bad = _UNPRINTABLE.search(src.text)
+        if bad is not None:
+            line, column = _position(src.text, bad.start())
+            return Problem(
+                src.name,
+                line,
+                column,
+                f"control character U+{ord(bad.group()):04X} is not allowed in a journey file",
+            )
+        return Problem(src.name, 1, 1, f"invalid YAML: {exc.reason}")
+    if isinstance(exc, _TooDeep):
+        return src.mark_problem(exc.problem_mark, f"{exc.problem}; a journey needs fewer than 10")
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        text = exc.problem or str(exc)
+        if "expected a single document" in str(exc.context):
+            text = "several YAML documents in one file; put one journey in each file"
+        if mark is not None:
+            return src.mark_problem(mark, f"invalid YAML: {text}")
+        return Problem(src.name, 1, 1, f"invalid YAML: {text}")
+    return Problem(src.name, 1, 1, f"invalid YAML: {exc}")  # pragma: no cover - all are marked
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """Line and column (1-based) of a character index."""
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start + 1
 
 
 def _locate(root: yaml.Node | None, path: Path_, *, at_key: bool) -> tuple[int, int]:
@@ -95,10 +350,7 @@ def _locate(root: yaml.Node | None, path: Path_, *, at_key: bool) -> tuple[int, 
     for part in path:
         child = key = None
         if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if isinstance(k, yaml.ScalarNode) and k.value == str(part):
-                    key, child = k, v
-                    break
+            key, child = _keys(node).get(str(part), (None, None))
         elif (
             isinstance(node, yaml.SequenceNode)
             and isinstance(part, int)
@@ -112,6 +364,22 @@ def _locate(root: yaml.Node | None, path: Path_, *, at_key: bool) -> tuple[int, 
         if at_key and key_node is not None:
             node = key_node
     return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _keys(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    """A mapping node's entries by key (the first of equal keys), made once per node.
+
+    Locating each of 50,000 unknown keys by a walk over the mapping was quadratic
+    (over a minute); the index is kept on the node itself.
+    """
+    found: dict[str, tuple[yaml.Node, yaml.Node]] | None = getattr(node, "_journeymap_keys", None)
+    if found is None:
+        found = {}
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode):
+                found.setdefault(k.value, (k, v))
+        node._journeymap_keys = found  # type: ignore[attr-defined]
+    return found
 
 
 def _construct(node: yaml.Node, src: _Source, problems: list[Problem]) -> Any:
@@ -135,6 +403,9 @@ def _construct(node: yaml.Node, src: _Source, problems: list[Problem]) -> Any:
         seen.add(id(n))
         if depth > MAX_DEPTH:
             problems.append(src.mark_problem(n.start_mark, "nested too deeply"))
+            return REFUSED
+        if isinstance(n, yaml.CollectionNode) and n.tag not in (_TAG + "map", _TAG + "seq"):
+            problems.append(src.mark_problem(n.start_mark, f"unsupported YAML tag {n.tag}"))
             return REFUSED
         if isinstance(n, yaml.MappingNode):
             out: dict[str, Any] = {}
@@ -171,7 +442,13 @@ def _construct(node: yaml.Node, src: _Source, problems: list[Problem]) -> Any:
         if tag == _TAG + "str":
             return n.value
         if tag == _TAG + "int":
-            return _SCALARS.construct_yaml_int(n)
+            try:
+                return _SCALARS.construct_yaml_int(n)
+            except ValueError:  # Python refuses to read integers of over 4,300 digits
+                problems.append(
+                    src.mark_problem(n.start_mark, f"number too long ({len(n.value):,} characters)")
+                )
+                return REFUSED
         if tag == _TAG + "float":
             return _SCALARS.construct_yaml_float(n)
         if tag == _TAG + "bool":
@@ -252,25 +529,22 @@ def _parse(src: _Source, kind: str) -> tuple[Any, list[Problem]]:
     problems: list[Problem] = []
     if kind == "json":
         try:
-            return _loads_json(src.text), problems
+            data = _loads_json(src.text)
         except json.JSONDecodeError as exc:
             raise JourneyError(
                 [Problem(src.name, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}")]
             ) from None
-        except _DuplicateKey:
-            pass  # fall through: the YAML route finds the key and its line
+        except (_DuplicateKey, RecursionError, ValueError):
+            # A duplicate key, nesting deeper than the C decoder's recursion limit, an
+            # integer of over 4,300 digits: the YAML route (JSON is YAML) finds the
+            # place and says what is wrong there.
+            pass
+        else:
+            return _refuse_controls(data, src, problems, _JSON_ESCAPES), problems
     try:
-        root = _compose(src.text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        text = exc.problem or str(exc)
-        if "expected a single document" in str(exc.context):
-            text = "several YAML documents in one file; put one journey in each file"
-        raise JourneyError([src.mark_problem(mark, f"invalid YAML: {text}")]) from None
-    except yaml.YAMLError as exc:  # pragma: no cover - every PyYAML error we know is marked
-        raise JourneyError([Problem(src.name, 1, 1, f"invalid YAML: {exc}")]) from None
-    except RecursionError:
-        raise JourneyError([Problem(src.name, 1, 1, "nested too deeply")]) from None
+        root = src.compose()
+    except yaml.YAMLError as exc:
+        raise JourneyError([_yaml_problem(src, exc)]) from None
     if root is None:
         raise JourneyError(
             [
@@ -284,7 +558,83 @@ def _parse(src: _Source, kind: str) -> tuple[Any, list[Problem]]:
         )
     src._root, src._composed = root, True
     data = _construct(root, src, problems)
-    return data, problems
+    return _refuse_controls(data, src, problems, _YAML_ESCAPES), problems
+
+
+def _too_deep(data: Any) -> bool:
+    """Whether parsed data nests past :data:`MAX_DEPTH`, without recursion.
+
+    JSON's decoder stops only near a thousand levels, and the recursive walks
+    that explain a validation error (copies, reprs) fail before that. A valid
+    journey is a few levels deep, so only a file that fails validation is
+    walked (a walk of every value of a big journey would cost a second).
+    """
+    todo: list[tuple[Any, int]] = [(data, 0)]
+    while todo:
+        value, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if type(value) is dict:
+            todo.extend((v, depth + 1) for v in value.values() if type(v) in (dict, list))
+        elif type(value) is list:
+            todo.extend((v, depth + 1) for v in value if type(v) in (dict, list))
+    return False
+
+
+# Characters no journey text may hold: C0 and C1 controls but tab, line feed and
+# carriage return, DEL, and lone surrogates (which no output can encode). They
+# would reach terminals (a title that clears the screen or retitles the window),
+# SVG and XML (where they are not allowed at all) and Graphviz.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Only escapes can put them into parsed text (raw ones are refused by the YAML reader
+# and by the JSON decoder): when a file has none of these, nothing is walked.
+_YAML_ESCAPES = re.compile(r"\\[0abvfeNxuU]|\x85")
+_JSON_ESCAPES = re.compile(r"\\(?:[bf]|u(?:00[01]|007[fF]|00[89]|[dD][89a-fA-F]))")
+
+
+def _refuse_controls(
+    data: Any, src: _Source, problems: list[Problem], escapes: re.Pattern[str]
+) -> Any:
+    """Report every string holding a control character, and leave it out."""
+    if not escapes.search(src.text):
+        return data
+
+    def bad(text: str) -> str | None:
+        found = _CONTROL.search(text)
+        return None if found is None else f"U+{ord(found.group()):04X}"
+
+    todo: list[tuple[Any, Path_]] = [(data, ())]
+    while todo:
+        value, path = todo.pop()
+        items: Iterable[tuple[Any, Any]]
+        if type(value) is dict:
+            items = list(value.items())
+        elif type(value) is list:
+            items = list(enumerate(value))
+        else:
+            continue
+        for key, item in items:
+            where = (*path, key)
+            if type(key) is str and (char := bad(key)) is not None:
+                problems.append(
+                    src.problem(
+                        where, f"control character {char} is not allowed in a key", at_key=True
+                    )
+                )
+                del value[key]
+            elif type(item) is str and (char := bad(item)) is not None:
+                problems.append(
+                    src.problem(
+                        where,
+                        f"{key}: control character {char} is not allowed in text"
+                        if type(key) is str
+                        else f"control character {char} is not allowed in text",
+                    )
+                )
+                value[key] = REFUSED
+            elif type(item) in (dict, list):
+                todo.append((item, where))
+    return data
 
 
 # The items of each list, and what else the file may write instead of a mapping.
@@ -386,6 +736,8 @@ def _validate(data: Any, src: _Source, found: list[Problem]) -> model.Journey:
     try:
         journey = model.Journey.model_validate(data)
     except ValidationError as exc:
+        if _too_deep(data):
+            raise JourneyError([_depth_problem(src)]) from None
         errors = exc.errors(include_url=False)
         for err in errors:
             if err.get("input") is REFUSED:
@@ -399,6 +751,15 @@ def _validate(data: Any, src: _Source, found: list[Problem]) -> model.Journey:
         raise JourneyError(sorted(problems))
     journey._source = src.name
     return journey
+
+
+def _depth_problem(src: _Source) -> Problem:
+    """Where a file nests too deeply: the composer stops at the first such value."""
+    try:
+        src.compose()
+    except yaml.YAMLError as exc:
+        return _yaml_problem(src, exc)
+    return Problem(src.name, 1, 1, f"nested more than {MAX_DEPTH} levels deep")  # pragma: no cover
 
 
 def _check_what_is_valid(data: dict[str, Any], errors: list[Any]) -> list[Issue]:
@@ -523,9 +884,10 @@ def _kind(name: str) -> str:
 
 def loads(text: str, source: str = "<string>", *, kind: str | None = None) -> model.Journey:
     """A journey from text; ``kind`` is ``yaml`` or ``json`` (default: from ``source``)."""
-    src = _Source(source, text)
-    with _gc_paused():
-        data, problems = _parse(src, kind or _kind(source))
+    kind = kind or _kind(source)
+    src = _Source(source, text, kind)
+    with _gc_paused(), suggestion_budget(SUGGESTION_BUDGET):
+        data, problems = _parse(src, kind)
         return _validate(data, src, problems)
 
 
@@ -545,27 +907,38 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _read(path: Path, name: str) -> str:
+    """The text of a journey file, refusing what is not a regular file of sane size.
+
+    A device (``/dev/zero``) would be read without end and a FIFO would block the
+    command forever, so the file is opened without blocking and checked on the
+    open descriptor (no window between the check and the read), and never more
+    than the limit is read, even from a file that grows meanwhile.
+    """
     kind = _kind(name)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise JourneyError([Problem(name, 1, 1, f"cannot read: {exc.strerror}")]) from None
     limit = MAX_BYTES[kind]
-    if size > limit:
-        raise JourneyError(
-            [
-                Problem(
-                    name,
-                    1,
-                    1,
-                    f"file is {size / 2**20:.1f} MiB; journeys over {limit // 2**20} MiB are refused",
-                )
-            ]
-        )
+
+    def refuse(message: str) -> JourneyError:
+        return JourneyError([Problem(name, 1, 1, message)])
+
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise JourneyError([Problem(name, 1, 1, f"cannot read: {exc.strerror}")]) from None
+        raise refuse(f"cannot read: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise refuse("not a regular file; journeys are read from ordinary files")
+            if info.st_size > limit:
+                raise refuse(
+                    f"file is {info.st_size / 2**20:.1f} MiB;"
+                    f" journeys over {limit // 2**20} MiB are refused"
+                )
+            raw = fh.read(limit + 1)
+        except OSError as exc:
+            raise refuse(f"cannot read: {exc.strerror}") from None
+    if len(raw) > limit:
+        raise refuse(f"file is over {limit // 2**20} MiB; journeys over that are refused")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -604,14 +977,11 @@ class Settings:
         self._src = _Source(str(p), text)
         try:
             root = _compose(text)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            raise JourneyError(
-                [self._src.mark_problem(mark, f"invalid YAML: {exc.problem or exc}")]
-            ) from None
-        except yaml.YAMLError as exc:  # pragma: no cover - PyYAML errors are marked
-            raise JourneyError([Problem(str(p), 1, 1, f"invalid YAML: {exc}")]) from None
+        except yaml.YAMLError as exc:
+            raise JourneyError([_yaml_problem(self._src, exc)]) from None
+        self._src._root, self._src._composed = root, True
         data: Any = _construct(root, self._src, self.problems) if root is not None else {}
+        data = _refuse_controls(data, self._src, self.problems, _YAML_ESCAPES)
         if not isinstance(data, dict):
             self.problems.append(self._src.problem((), f"a {what} is a mapping of keys and values"))
             raise JourneyError(self.problems)
@@ -669,7 +1039,7 @@ def load_all(paths: Iterable[str | Path]) -> list[model.Journey]:
             problems.extend(exc.problems or [Problem(str(f), 1, 1, str(exc))])
             continue
         if j.journey in owners:
-            src = _Source(str(f), f.read_text("utf-8"))
+            src = _Source(str(f), f.read_text("utf-8"), _kind(str(f)))
             problems.append(
                 src.problem(
                     ("journey",), f"journey id '{j.journey}' is already used by {owners[j.journey]}"

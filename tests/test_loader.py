@@ -508,3 +508,146 @@ def test_an_error_in_a_dropped_item_does_not_reach_the_next_one() -> None:
     )
     found = problems(source)
     assert any("the probabilities out of 'c' add up to 1.6" in p for p in found), found
+
+
+# Hostile and unlucky input (issue #12) ---------------------------------------------
+
+TINY = "journey: x\nstages: [s]\ntouchpoints: [{id: a, stage: s, next: [won]}]\noutcomes: [{id: won, result: success}]\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        # 30,000 levels of flow nesting crashed PyYAML's C composer (signal 11).
+        ("flow.yaml", "journey: x\ndescription: " + "[" * 30_000 + "]" * 30_000 + "\n", "2:78"),
+        # Block sequences nest on one line too: `- - - x`.
+        ("block.yaml", "journey: x\ndescription:\n  " + "- " * 30_000 + "x\n", "3:131"),
+        # Python's JSON decoder stops with a RecursionError near 1,000 levels...
+        ("deep.json", '{"journey": "x", "d": ' + "[" * 30_000 + "]" * 30_000 + "}", "1:87"),
+        # ...and under that, the checks that explain validation errors recursed.
+        ("less.json", '{"journey": "x", "d": ' + "[" * 400 + "]" * 400 + "}", "1:87"),
+    ],
+)
+def test_deep_nesting_is_refused_where_it_starts(name: str, text: str, where: str) -> None:
+    assert problems(text, name) == [
+        f"{name}:{where}: nested more than 64 levels deep; a journey needs fewer than 10"
+    ]
+
+
+def test_deep_nesting_never_crashes_the_command(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    f = tmp_path / "deep.yaml"
+    f.write_text("journey: x\ndescription: " + "[" * 30_000 + "]" * 30_000 + "\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "journeymap", "validate", str(f)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "deep.yaml:2:78: nested more than 64 levels deep" in proc.stderr
+
+
+def test_numbers_too_long_for_python_are_a_problem_with_a_place() -> None:
+    digits = "1" * 5000
+    assert problems(TINY + f"title: {digits}\n") == [
+        "j.yaml:5:8: number too long (5,000 characters)"
+    ]
+    text = '{"journey": "x", "title": ' + digits + ', "stages": ["s"]}'
+    assert "j.json:1:27: number too long (5,000 characters)" in problems(text, "j.json")
+
+
+def test_control_characters_in_the_text_are_placed_exactly() -> None:
+    # The YAML reader refuses them raw; it used to be reported at 1:1 with a second line.
+    assert problems(TINY + "title: ab\x7fc\n") == [
+        "j.yaml:5:10: control character U+007F is not allowed in a journey file"
+    ]
+    assert problems("journey: x\n\n  title: \x00\n") == [
+        "j.yaml:3:10: control character U+0000 is not allowed in a journey file"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("escape", "char"),
+    [("\\f", "000C"), ("\\e]0;pwned\\a", "001B"), ("\\x9b", "009B"), ("\\0", "0000")],
+)
+def test_control_characters_from_yaml_escapes_are_refused(escape: str, char: str) -> None:
+    # A title that clears or retitles the terminal, breaks Graphviz or the SVG's XML.
+    found = problems(TINY + f'title: "a{escape}b"\n')
+    assert found == [f"j.yaml:5:8: title: control character U+{char} is not allowed in text"]
+
+
+def test_control_characters_and_lone_surrogates_from_json_escapes_are_refused() -> None:
+    text = (
+        '{"journey": "x", "title": "a\\ud800", "stages": ["s"],\n'
+        ' "touchpoints": [{"id": "a", "stage": "s", "owner": "x\\u001b[2J"}]}'
+    )
+    assert problems(text, "j.json") == [
+        "j.json:1:27: title: control character U+D800 is not allowed in text",
+        "j.json:2:53: owner: control character U+001B is not allowed in text",
+    ]
+    # Escaped ordinary text, emoji as surrogate pairs included, is fine.
+    good = json.dumps(yaml.safe_load(GOOD) | {"title": "Café 😀 \t tab"}, ensure_ascii=True)
+    assert loads(good, "j.json").title == "Café 😀 \t tab"
+
+
+def test_tags_on_collections_are_refused() -> None:
+    found = problems(
+        "journey: x\nstages: !!python/object/apply:os.system [s]\n"
+        "touchpoints: [{id: a, stage: s}]\n"
+    )
+    assert found == [
+        "j.yaml:2:9: unsupported YAML tag tag:yaml.org,2002:python/object/apply:os.system"
+    ]
+    assert "j.yaml:2:9: unsupported YAML tag tag:yaml.org,2002:set" in problems(
+        "journey: x\nstages: !!set {a, b}\n"
+    )
+
+
+def test_only_regular_files_are_read(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    with pytest.raises(JourneyError, match="/dev/zero:1:1: not a regular file"):
+        load("/dev/zero")
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    # A FIFO nobody writes to blocked the command forever.
+    proc = subprocess.run(
+        [sys.executable, "-m", "journeymap", "validate", str(fifo)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert f"{fifo}:1:1: not a regular file" in proc.stderr
+
+
+def test_a_json_key_split_from_its_colon_still_finds_the_duplicate() -> None:
+    text = '{"journey": "x",\n "journey"\n : "y"}'
+    assert "j.json:2:2: key 'journey' is given twice in this mapping (first on line 1)" in (
+        problems(text, "j.json")
+    )
+
+
+def test_many_unknown_keys_are_each_placed(tmp_path: Path) -> None:
+    # 50,000 of them took over a minute: each was looked up by a walk of the mapping.
+    keys = "".join(f"  k{i}: 1\n" for i in range(3000))
+    text = "journey: x\nstages: [s]\ntouchpoints:\n- id: a\n  stage: s\n" + keys
+    found = problems(text)
+    assert len(found) == 3000
+    assert found[0] == "j.yaml:6:3: unknown key 'k0'"
+    assert found[-1] == "j.yaml:3005:3: unknown key 'k2999'"
+
+
+def test_suggestions_stop_after_a_budget_of_comparisons(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 4,000 misspelt ids among 4,000 ids took 50 s to suggest for, one by one.
+    tps = "".join(f"  - {{id: t{i}, stage: s, next: [t{i}x]}}\n" for i in range(50))
+    text = "journey: x\nstages: [s]\ntouchpoints:\n" + tps
+    assert all("did you mean" in p for p in problems(text))
+    monkeypatch.setattr(loader, "SUGGESTION_BUDGET", 10 * 50)
+    found = problems(text)
+    assert [("did you mean" in p) for p in found] == [True] * 10 + [False] * 40
