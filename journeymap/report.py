@@ -360,6 +360,29 @@ def _sections(journeys: Sequence[Journey], theme: str | None) -> list[_Section]:
     return sections
 
 
+def _confined_loader(folder: str | Path) -> Any:
+    """Jinja's file loader, but only for regular files inside ``folder``.
+
+    A colleague's template folder could hold ``report.css -> /etc/passwd``, or an
+    ``{% include "../../secret" %}``; Jinja follows links, so the file would end
+    up inside the report. Whatever resolves outside the folder is not found.
+    """
+    import jinja2
+
+    root = Path(folder).resolve()
+
+    class ConfinedLoader(jinja2.FileSystemLoader):
+        def get_source(
+            self, environment: jinja2.Environment, template: str
+        ) -> tuple[str, str | None, Callable[[], bool] | None]:
+            path = (root / template).resolve()
+            if not path.is_relative_to(root) or not path.is_file():
+                raise jinja2.TemplateNotFound(template)
+            return super().get_source(environment, template)
+
+    return ConfinedLoader(str(root))
+
+
 def _environment(template_dir: str | Path | None, *, html: bool) -> jinja2.Environment:
     """Jinja, sandboxed: a firm's templates come from colleagues and are run, so
     ``{{ ''.__class__.__mro__ }}`` and the like must stop with an error, not reach
@@ -373,7 +396,7 @@ def _environment(template_dir: str | Path | None, *, html: bool) -> jinja2.Envir
         folder = Path(template_dir)
         if not folder.is_dir():
             raise JourneyError(f"{folder}: not a folder of templates")
-        loaders.append(jinja2.FileSystemLoader(str(folder)))
+        loaders.append(_confined_loader(folder))
     loaders.append(jinja2.PackageLoader("journeymap", "templates/report"))
     env = ImmutableSandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),

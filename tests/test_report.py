@@ -136,6 +136,22 @@ def test_a_firms_own_templates_replace_ours(make_journey: Make, tmp_path: Path) 
         report_html([make_journey(LOOP)], template_dir=tmp_path)
 
 
+def test_a_template_folder_cannot_reach_files_outside_it(
+    make_journey: Make, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-LINE")
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    # A link that leads out of the folder is as if the file were not there: ours is used.
+    (folder / "report.css").symlink_to(secret)
+    html = report_html([make_journey(LOOP)], template_dir=folder)
+    assert "TOP-SECRET-LINE" not in html and "Touchpoint inventory" in html
+    (folder / "report.html.j2").write_text('{% include "../secret.txt" %}')
+    with pytest.raises(JourneyError, match=r"secret\.txt"):
+        report_html([make_journey(LOOP)], template_dir=folder)
+
+
 def test_the_quadrant_shades_the_important_but_poor_corner() -> None:
     j = load(EXAMPLES[0])
     svg = quadrant_svg(j, "")
