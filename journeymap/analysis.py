@@ -6,6 +6,7 @@ each against values worked out by hand.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -87,25 +88,36 @@ def _by_id(f: Flow, values: np.ndarray) -> dict[str, float]:
 
 
 def success_probability(f: Flow) -> np.ndarray:
-    """Per node, the probability of ending in a success outcome from there."""
-    return Solution.of(f.chain).solve(f.success.astype(np.float64))
+    """Per node, the probability of ending in a success outcome from there.
+
+    In [0, 1] by construction (each node's value is a weighted mean of its
+    successors' with weights that add up to at most 1, solved without
+    subtracting); clipped only against the last rounding.
+    """
+    x = Solution.of(f.chain, f.drop).solve(f.success.astype(np.float64))
+    return np.clip(x, 0.0, 1.0)
 
 
 def entry_weights(journey: Journey, f: Flow) -> np.ndarray:
     """How the customers who start are spread over the entries.
 
-    By the entries' volumes when every entry has one (that is how many start
-    there), else equally: without numbers no entry is more likely than another.
+    When every entry has a volume, in proportion to the volumes (that is how
+    many start there), so an entry of volume 0 gets nobody; when every volume is
+    0, or some entry has none, equally: without numbers for all of them no entry
+    is more likely than another. Volumes are scaled by the largest before they
+    are added up, so volumes near 1e308 do not overflow to infinity.
     """
     s = np.zeros(f.n)
     entries = journey.entry_ids
     if not entries:
         return s
     volumes = [journey.nodes[e].volume for e in entries]  # type: ignore[union-attr]
-    if all(v is not None and v > 0 for v in volumes):
-        total = float(sum(volumes))  # type: ignore[arg-type]
-        for e, v in zip(entries, volumes, strict=True):
-            s[f.index[e]] += float(v) / total  # type: ignore[arg-type]
+    top = max((v for v in volumes if v is not None), default=0.0)
+    if top > 0 and all(v is not None for v in volumes):
+        scaled = [float(v) / top for v in volumes]  # type: ignore[arg-type]
+        total = math.fsum(scaled)
+        for e, v in zip(entries, scaled, strict=True):
+            s[f.index[e]] += v / total
     else:
         for e in entries:
             s[f.index[e]] += 1.0 / len(entries)
@@ -118,13 +130,15 @@ def leaks(journey: Journey, f: Flow, closed: np.ndarray) -> tuple[list[Leak], fl
     Expected visits v solve v = s + Q^T v over the absorbing chain, with the loops
     that nobody leaves cut open (their nodes absorb what enters them). What is lost
     at a touchpoint is its visits times its drop-off (all of them at a dead end);
-    at an outcome, its visits. The shares and the success add up to 1.
+    at an outcome, its visits. The solve keeps what enters each node equal to
+    what leaves it (see :class:`~journeymap.graph.Solution`), so the shares and
+    the success add up to 1 to rounding, however long customers circle in a loop.
     """
     import scipy.sparse as sp
 
     keep = ~closed[f.src] & (f.prob > 0)
-    q = sp.csr_matrix((f.prob[keep], (f.dst[keep], f.src[keep])), shape=(f.n, f.n))
-    visits = Solution.of(q).solve(entry_weights(journey, f))
+    q = sp.csr_matrix((f.prob[keep], (f.src[keep], f.dst[keep])), shape=(f.n, f.n))
+    visits = Solution.of(q, f.drop).solve(entry_weights(journey, f), transposed=True)
     is_tp = np.arange(f.n) < f.n_touchpoints
     dead = is_tp & (f.out_degree == 0)
     lost = np.zeros(f.n)
@@ -137,14 +151,16 @@ def leaks(journey: Journey, f: Flow, closed: np.ndarray) -> tuple[list[Leak], fl
     kind[f.lost] = "outcome"
     lost[closed] = visits[closed]
     kind[closed] = "loop"
-    places = np.flatnonzero((lost > 1e-15) & (kind != ""))
+    # Shares are reported to 12 digits: a place whose share rounds to 0 is no leak.
+    rounded = np.round(np.minimum(lost, 1.0), 12)
+    places = np.flatnonzero((rounded > 0) & (kind != ""))
     # Rank as plain tuples, largest share first, then by id: a journey of 100,000
     # touchpoints has about as many leaks, and a key function per item costs seconds.
-    shares = (np.round(-lost[places], 12) + 0.0).tolist()
+    shares = (-rounded[places] + 0.0).tolist()
     ids = [f.ids[i] for i in places.tolist()]
     ranked = sorted(zip(shares, ids, kind[places].tolist(), strict=True))
     found = [Leak(node, how, -share + 0.0) for share, node, how in ranked]
-    return found, _clean(float(visits[f.success].sum()))
+    return found, _clean(min(1.0, float(visits[f.success].sum())))
 
 
 def analyze(journey: Journey, config: Config | None = None) -> Analysis:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .model import Journey, Outcome, Touchpoint
+from .model import TOLERANCE, Journey, Outcome, Touchpoint
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -143,20 +143,39 @@ class Solution:
     Each level holds strongly connected components whose every dependency is in
     an earlier level. Journeys are mostly forward with small loops, so this is
     linear in practice, where one sparse LU of the whole system fills in badly.
+
+    Nothing is subtracted from 1: the diagonal of I - Q at a node is the sum of
+    what leaves it (its other transitions and its drop-off), and a loop is
+    reduced state by state as in GTH (Grassmann, Taksar and Heyman), keeping
+    each diagonal as such a sum. A loop left only through 1e-9 (or 1e-300) is
+    then solved to full relative precision, where 1 - 0.999999999 is off in its
+    eighth digit and 1 - (1 - 1e-300) is 0, a singular matrix.
     """
 
     matrix: sp.csr_matrix
     labels: Ints
     levels: list[Ints]
+    exits: Floats  # per node: drop-off plus every transition but to itself
+    escape: Floats  # per node: drop-off plus transitions out of its component
 
     @classmethod
-    def of(cls, matrix: sp.csr_matrix) -> Solution:
+    def of(cls, matrix: sp.csr_matrix, drop: Floats | None = None) -> Solution:
+        """``drop`` is each node's drop-off; by default what its row leaves of 1."""
         import scipy.sparse as sp
         from scipy.sparse.csgraph import connected_components
 
-        count, labels = connected_components(matrix, directed=True, connection="strong")
-        coo = matrix.tocoo()
+        q = sp.csr_matrix(matrix)
+        q.sum_duplicates()
+        n = q.shape[0]
+        count, labels = connected_components(q, directed=True, connection="strong")
+        coo = q.tocoo()
+        if drop is None:  # what a row leaves of 1, snapped like Touchpoint.shares
+            rest = 1.0 - np.bincount(coo.row, weights=coo.data, minlength=n)
+            drop = np.where(rest > TOLERANCE, rest, 0.0)
+        off = coo.row != coo.col
+        exits = drop + np.bincount(coo.row[off], weights=coo.data[off], minlength=n)
         cross = labels[coo.row] != labels[coo.col]
+        escape = drop + np.bincount(coo.row[cross], weights=coo.data[cross], minlength=n)
         dependent, dependency = labels[coo.row[cross]], labels[coo.col[cross]]
         dag = sp.csr_matrix(
             (np.ones(len(dependent), dtype=np.int8), (dependency, dependent)), shape=(count, count)
@@ -170,54 +189,134 @@ class Solution:
             freed = dag[frontier].indices
             np.subtract.at(pending, freed, 1)
             frontier = np.unique(freed[pending[freed] == 0])
-        return cls(matrix.tocsr(), labels.astype(np.int64), levels)
+        return cls(q, labels.astype(np.int64), levels, exits, escape)
 
-    def solve(self, b: Floats) -> Floats:
-        """x with x = b + Q x; nodes in a closed loop (nothing ever leaves) get 0."""
-        import scipy.sparse as sp
+    def solve(self, b: Floats, *, transposed: bool = False) -> Floats:
+        """x with x = b + Q x (or x = b + Q^T x, for expected visits).
 
+        Nodes in a closed loop (nothing ever leaves) get 0. A node with no way
+        out at all (an outcome, a dead end) keeps b.
+        """
         q = self.matrix
         n = q.shape[0]
+        if transposed:
+            q = q.T.tocsr()
         x = np.zeros(n)
         sizes = np.bincount(self.labels)
         order = np.argsort(self.labels, kind="stable")
         starts = np.concatenate([[0], np.cumsum(sizes)])
-        diag = q.diagonal()
-        for level in self.levels:
+        # 1 - q_ii for a node alone: what leaves it, or 1 where nothing does and
+        # there is no self-loop either; 0 marks a closed self-loop.
+        loops = self.matrix.diagonal() > 0
+        keep = np.where(self.exits > 0, self.exits, np.where(loops, 0.0, 1.0))
+        for level in reversed(self.levels) if transposed else self.levels:
             single = level[sizes[level] == 1]
             if single.size:
                 nodes = order[starts[single]]
                 # x[nodes] is still 0, so Q x counts only what the nodes lead to.
                 rhs = b[nodes] + q[nodes] @ x
-                keep = 1.0 - diag[nodes]
-                closed = keep <= 1e-15
-                x[nodes] = np.where(closed, 0.0, rhs / np.where(closed, 1.0, keep))
+                d = keep[nodes]
+                x[nodes] = np.where(d > 0, rhs / np.where(d > 0, d, 1.0), 0.0)
             for comp in level[sizes[level] > 1]:
                 nodes = order[starts[comp] : starts[comp + 1]]
-                rows = q[nodes]
-                sub = rows[:, nodes]
-                rhs = b[nodes] + rows @ x
-                leak = 1.0 - np.asarray(sub.sum(axis=1)).ravel()
-                if np.all(leak <= 1e-15) and not np.any(rhs):
-                    continue  # a closed loop: nobody leaves, nobody arrives anywhere
-                a = sp.identity(len(nodes), format="csr") - sub.tocsr()
-                x[nodes] = _solve_component(a, rhs)
+                escape = self.escape[nodes]
+                if not escape.any():
+                    continue  # a closed loop: nobody leaves it
+                rhs = b[nodes] + q[nodes] @ x
+                sub = self.matrix[nodes][:, nodes]
+                x[nodes] = _solve_component(sub, self.exits[nodes], escape, rhs, transposed)
         return x
 
 
-def _solve_component(a: sp.csr_matrix, rhs: Floats) -> Floats:
-    """Solve (I - Q_C) x = rhs for one strongly connected component.
+GTH_LIMIT = 400
 
-    Small components are solved densely. A large one (a merged or generated journey
-    where rework ties thousands of touchpoints together) would fill in under sparse
-    LU (seconds at 10,000 touchpoints, minutes at 100,000), while Krylov methods
-    converge to machine precision in a few dozen products: customers leave a
-    journey at a steady rate, so I - Q_C is well conditioned. BiCGSTAB first (a
-    third of GMRES's time on 100,000 touchpoints, with no basis to orthogonalise),
-    GMRES for a few restarts if it stalls, then LU: a loop that customers almost
-    never leave (a long ring at p = 0.9999) is ill-conditioned, where 2,000 GMRES
+
+def _solve_component(
+    sub: sp.csr_matrix, exits: Floats, escape: Floats, rhs: Floats, transposed: bool
+) -> Floats:
+    """Solve (I - Q_C) x = rhs (or its transpose) for one strongly connected component.
+
+    Up to :data:`GTH_LIMIT` nodes, by GTH state reduction (:func:`_gth`): exact
+    to rounding however rarely customers leave. Larger ones (a merged or
+    generated journey where rework ties thousands of touchpoints together) with
+    the diagonal of I - Q_C as the sum of each node's exits: densely up to 1500
+    nodes, then iteratively, since sparse LU would fill in (seconds at 10,000
+    touchpoints, minutes at 100,000), while Krylov methods converge to machine
+    precision in a few dozen products: customers leave a journey at a steady
+    rate, so I - Q_C is well conditioned. BiCGSTAB first (a third of GMRES's
+    time on 100,000 touchpoints, with no basis to orthogonalise), GMRES for a
+    few restarts if it stalls, then LU: a loop that customers almost never
+    leave (a long ring at p = 0.9999) is ill-conditioned, where 2,000 GMRES
     restarts took 30 s and LU, with little fill-in there, milliseconds.
     """
+    import scipy.sparse as sp
+
+    m = sub.shape[0]
+    if m <= GTH_LIMIT:
+        off = sub.toarray()
+        np.fill_diagonal(off, 0.0)
+        return _gth(off, escape, rhs, transposed)
+    c = sub.tocoo()
+    off = c.row != c.col
+    a = sp.csr_matrix(
+        (
+            np.concatenate([-c.data[off], exits]),
+            (
+                np.concatenate([c.row[off], np.arange(m)]),
+                np.concatenate([c.col[off], np.arange(m)]),
+            ),
+        ),
+        shape=(m, m),
+    )
+    if transposed:
+        a = a.T.tocsr()
+    return np.maximum(_solve_sparse(a, rhs), 0.0)
+
+
+def _gth(off: Floats, escape: Floats, rhs: Floats, transposed: bool) -> Floats:
+    """(D - N) x = rhs, or its transpose, without one subtraction.
+
+    N is the component's transitions between distinct nodes (>= 0) and D the
+    sum of each row of N plus its escape (drop-off and transitions out of the
+    component), so every row of D - N sums to its escape. Gaussian elimination
+    in node order, keeping the multipliers and the eliminated row scaled by the
+    pivot (both in [0, 1], so nothing overflows), and each new pivot taken as
+    the escape plus the off-diagonal of its reduced row, never as d - n*n/d.
+    The triangular solves then only add non-negative terms (minus a negative
+    stored entry), so every result has full relative precision.
+    """
+    from scipy.linalg import solve_triangular
+
+    a = off.copy()
+    e = np.asarray(escape, dtype=np.float64).copy()
+    m = len(e)
+    pivots = np.empty(m)
+    for k in range(m):
+        row = a[k, k + 1 :]
+        pivot = e[k] + row.sum()
+        if pivot > 0:
+            row /= pivot  # in place: U's row k
+            col = a[k + 1 :, k]
+            a[k + 1 :, k + 1 :] += np.outer(col, row)
+            e[k + 1 :] += col * (e[k] / pivot)
+        else:
+            pivot = np.inf  # underflowed to a dead loop: nobody gets through
+        pivots[k] = pivot
+    lower = -np.tril(a, -1)
+    np.fill_diagonal(lower, pivots)
+    upper = -np.triu(a, 1)
+    np.fill_diagonal(upper, 1.0)
+    if transposed:
+        w = solve_triangular(upper, rhs, trans="T", unit_diagonal=True, check_finite=False)
+        x = solve_triangular(lower, w, lower=True, trans="T", check_finite=False)
+    else:
+        y = solve_triangular(lower, rhs, lower=True, check_finite=False)
+        x = solve_triangular(upper, y, unit_diagonal=True, check_finite=False)
+    return np.maximum(np.asarray(x, dtype=np.float64), 0.0)
+
+
+def _solve_sparse(a: sp.csr_matrix, rhs: Floats) -> Floats:
+    """a x = rhs for a large component: dense, then BiCGSTAB, GMRES, LU (see above)."""
     if a.shape[0] <= 1500:
         return np.asarray(np.linalg.solve(a.toarray(), rhs))
     from scipy.sparse.linalg import bicgstab, gmres, spsolve

@@ -17,6 +17,8 @@ from pydantic.dataclasses import dataclass as validated_dataclass
 
 __all__ = [
     "DURATION_UNITS",
+    "NEGLIGIBLE",
+    "TOLERANCE",
     "Importance",
     "Journey",
     "Outcome",
@@ -39,6 +41,12 @@ Duration = Annotated[str, Field(pattern=DURATION)]
 Count = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
 Score = Annotated[int, Field(ge=1, le=5, strict=True)]
 Text = Annotated[str, Field(max_length=10_000)]
+
+# Numbers that add up to 1 within this (relative) tolerance add up to 1; see
+# Touchpoint.shares. The loader refuses sums above 1 beyond it.
+TOLERANCE = 1e-9
+# A share below this is 0 (see Touchpoint.shares).
+NEGLIGIBLE = 1e-300
 
 
 def parse_duration(text: str) -> float:
@@ -153,7 +161,24 @@ class Touchpoint(_Strict):
         """The probability of each transition out of here, and the drop-off.
 
         This is the one place that turns volumes and probabilities into shares
-        (see the README, "Meaning"); every analysis and every map uses it.
+        (see the README, "What the analysis means"); every analysis and every map
+        uses it, and :mod:`journeymap.paths` takes -log of what it returns, so it
+        guarantees, for any touchpoint (even one built without the loader's
+        checks): every share and the drop-off are finite and in [0, 1], and they
+        add up to 1 (to rounding) unless there are no numbers to say so.
+
+        The arithmetic, decided once:
+
+        - Numbers that add up to 1 within :data:`TOLERANCE` (relative) add up to
+          1: what is left is float noise (0.01 + 0.29 + 0.7 is 1 - 1.1e-16 in
+          binary), not customers, so the drop-off and the unnumbered transitions
+          get 0 and the numbers are scaled to add up to exactly 1. The loader
+          refuses sums above 1 beyond the tolerance; here they are scaled down too.
+        - Volumes are divided, never summed to a total that could overflow: the
+          touchpoint's volume divides each, and without one they are scaled by
+          the largest before they are added up (1e308 + 1e308 is fine).
+        - A share below :data:`NEGLIGIBLE` is 0: no rate is that small, and it
+          keeps expected visits of loops left only through it within floats.
         """
         nxt = self.next
         if not nxt:
@@ -163,18 +188,44 @@ class Touchpoint(_Strict):
         volumes = [t.volume for t in nxt]
         known: list[float | None]
         if volumes.count(None) < len(volumes):
-            base = self.volume or sum([v for v in volumes if v is not None])
+            base = self.volume
+            if base is None:
+                given = [v for v in volumes if v is not None]
+                try:
+                    base = math.fsum(given)
+                except OverflowError:  # volumes near 1e308: add them up scaled
+                    top = max(given)
+                    volumes = [None if v is None else v / top for v in volumes]
+                    base = math.fsum([v / top for v in given])
             known = [None if v is None else (v / base if base else 0.0) for v in volumes]
         else:
             known = [t.probability for t in nxt]
         unnumbered = known.count(None)
-        if unnumbered:
-            total = math.fsum([p for p in known if p is not None])
-            rest = max(0.0, 1.0 - total) / unnumbered
-            return [rest if p is None else p for p in known], 0.0
-        given = cast(list[float], known)  # no None left
-        drop = 1.0 - math.fsum(given)
-        return given, (drop if drop > 1e-12 else 0.0)
+        numbered = cast(list[float], [p for p in known if p is not None] if unnumbered else known)
+        try:
+            total = math.fsum(numbered)
+        except OverflowError:
+            total = math.inf
+        shares: list[float]
+        drop = 0.0
+        if total >= 1.0 - TOLERANCE:
+            if total > 1.0 and not total < math.inf:
+                # Only without the loader's checks (a volume far above its touchpoint's).
+                known = [None if p is None else min(p, 1.0) for p in known]
+                total = math.fsum([p for p in known if p is not None])
+            if total == 1.0:
+                shares = [0.0 if p is None else p for p in known]
+            else:
+                shares = [0.0 if p is None else p / total for p in known]
+        elif unnumbered:
+            rest = (1.0 - total) / unnumbered
+            shares = [rest if p is None else p for p in known]
+        else:
+            shares = cast(list[float], known)
+            drop = 1.0 - total
+        if min(shares) < NEGLIGIBLE and any(0.0 < p < NEGLIGIBLE for p in shares):
+            shares = [p if p >= NEGLIGIBLE else 0.0 for p in shares]
+        return shares, drop
 
 
 class Outcome(_Strict):

@@ -266,12 +266,12 @@ def test_a_large_component_is_solved_to_machine_precision(
     # next when it reports no convergence; every route must give the exact answer.
     import scipy.sparse.linalg as sla
 
-    from journeymap.graph import _solve_component
+    from journeymap.graph import _solve_sparse
 
     for name in fail:
         monkeypatch.setattr(sla, name, lambda a, b, **kw: (np.zeros_like(b), 1))
     a, rhs = _big_component(3000, seed=len(fail))
-    x = _solve_component(a, rhs)
+    x = _solve_sparse(a, rhs)
     expected = sla.spsolve(a.tocsc(), rhs)
     np.testing.assert_allclose(x, expected, rtol=1e-11, atol=1e-13)
 
@@ -281,10 +281,178 @@ def test_a_loop_customers_almost_never_leave_is_solved_exactly() -> None:
     import scipy.sparse as sp
     import scipy.sparse.linalg as sla
 
-    from journeymap.graph import _solve_component
+    from journeymap.graph import _solve_sparse
 
     n = 3000
     ring = sp.csr_matrix((np.full(n, 0.9999), (np.arange(n), (np.arange(n) + 1) % n)), shape=(n, n))
     a = (sp.identity(n, format="csr") - ring).tocsr()
     rhs = np.random.default_rng(1).random(n)
-    np.testing.assert_allclose(_solve_component(a, rhs), sla.spsolve(a.tocsc(), rhs), rtol=1e-9)
+    np.testing.assert_allclose(_solve_sparse(a, rhs), sla.spsolve(a.tocsc(), rhs), rtol=1e-9)
+
+
+def _json_journey(touchpoints: list[dict[str, object]], entries: list[str]) -> Journey:
+    import json
+
+    from journeymap.loader import loads
+
+    data = {
+        "journey": "j",
+        "stages": ["s"],
+        "touchpoints": [{"stage": "s", **t} for t in touchpoints],
+        "outcomes": [{"id": "won", "result": "success"}, {"id": "lost", "result": "lost"}],
+        "entries": entries,
+    }
+    return loads(json.dumps(data), "x.json")
+
+
+def _adds_up(a: object) -> float:
+    import math
+
+    return a.success_share + math.fsum(leak.share for leak in a.leaks)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("stay", "leave"),
+    [(0.99999999999999, 9e-10), (0.999999999, 1e-9), (1.0, 1e-300)],
+)
+def test_a_loop_left_only_through_a_tiny_exit_succeeds_exactly(stay: float, leave: float) -> None:
+    # Old: 90072.99 (9,007,299%), 1.000000028, a LinAlgError or 0 with no leaks.
+    a = _json_journey(
+        [
+            {
+                "id": "a",
+                "next": [{"to": "a", "probability": stay}, {"to": "won", "probability": leave}],
+            }
+        ],
+        ["a"],
+    )
+    r = analyze(a)
+    assert r.success_probability == {"a": 1.0}
+    assert r.success_share == 1.0
+    assert r.leaks == []
+
+
+def test_a_ring_left_only_through_1e_300_succeeds_and_adds_up() -> None:
+    j = _json_journey(
+        [
+            {"id": "in", "next": ["a"]},
+            {"id": "a", "next": ["b"]},
+            {"id": "b", "next": [{"to": "a", "probability": 0.9}, {"to": "c", "probability": 0.1}]},
+            {
+                "id": "c",
+                "next": [
+                    {"to": "a", "probability": 0.5},
+                    {"to": "b", "probability": 0.5},
+                    {"to": "won", "probability": 1e-300},
+                    {"to": "lost", "probability": 3e-300},
+                ],
+            },
+        ],
+        ["in"],
+    )
+    r = analyze(j)
+    assert r.success_probability["in"] == pytest.approx(0.25, rel=1e-12)
+    assert r.success_share == pytest.approx(0.25, rel=1e-12)
+    assert _adds_up(r) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_decimal_sums_of_one_leave_no_share_to_a_loop() -> None:
+    # 0.01 + 0.29 + 0.7 is 1 - 1.1e-16 in binary, and that rest went to the
+    # unnumbered transition: the loop looked left only through 1.1e-16, a
+    # LinAlgError (singular matrix) on a valid journey. It is a closed loop.
+    j = _json_journey(
+        [
+            {
+                "id": "a",
+                "next": [
+                    {"to": "b", "probability": 0.01},
+                    {"to": "c", "probability": 0.29},
+                    {"to": "d", "probability": 0.7},
+                    "won",
+                ],
+            },
+            {"id": "b", "next": ["a"]},
+            {"id": "c", "next": ["a"]},
+            {"id": "d", "next": ["a"]},
+        ],
+        ["a"],
+    )
+    r = analyze(j)
+    assert r.success_probability == {"a": 0.0}
+    assert [(leak.node, leak.kind, leak.share) for leak in r.leaks] == [("a", "loop", 1.0)]
+
+
+def test_a_volume_just_above_its_touchpoints_is_refused() -> None:
+    # An absolute slack of 1e-9 let this through: probability 10, a negative
+    # cycle in -log p, and `paths` never ended.
+    from journeymap.errors import JourneyError
+
+    with pytest.raises(JourneyError, match="add up to 1e-09, more than its volume 1e-10"):
+        _json_journey(
+            [
+                {"id": "a", "volume": 1e-10, "next": [{"to": "b", "volume": 1e-9}]},
+                {"id": "b", "next": ["a", "won"]},
+            ],
+            ["a"],
+        )
+
+
+def test_volumes_near_the_largest_float_are_checked_and_analysed() -> None:
+    from journeymap.errors import JourneyError
+
+    with pytest.raises(
+        JourneyError, match=r"x.json:1:\d+: .* add up to 2.7e\+308, more than its volume 1.7e\+308"
+    ):
+        _json_journey(
+            [
+                {
+                    "id": "a",
+                    "volume": 1.7e308,
+                    "next": [{"to": "won", "volume": 1e308}, {"to": "lost", "volume": 1.7e308}],
+                }
+            ],
+            ["a"],
+        )
+    r = analyze(
+        _json_journey(
+            [
+                {
+                    "id": "a",
+                    "volume": 1e308,
+                    "next": [{"to": "won", "volume": 5e307}, {"to": "lost", "volume": 5e307}],
+                },
+                {"id": "b", "volume": 1.7e308, "next": [{"to": "won", "volume": 1.7e308}]},
+                {
+                    "id": "c",
+                    "next": [{"to": "won", "volume": 1e308}, {"to": "lost", "volume": 1e308}],
+                },
+            ],
+            ["a", "b"],
+        )
+    )
+    # Weights 1 : 1.7 (old: the sum overflowed and nobody started anywhere).
+    assert r.success_share == pytest.approx((0.5 + 1.7) / 2.7)
+    assert r.flow.prob[r.flow.src == r.flow.index["c"]].tolist() == [0.5, 0.5]
+    assert _adds_up(r) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_an_entry_of_volume_zero_gets_nobody() -> None:
+    from journeymap.analysis import entry_weights
+
+    j = _json_journey(
+        [{"id": "a", "volume": 0, "next": ["won"]}, {"id": "b", "volume": 5, "next": ["lost"]}],
+        ["a", "b"],
+    )
+    assert analyze(j).success_share == 0.0
+    f = flow(j)
+    assert entry_weights(j, f)[f.index["b"]] == 1.0
+    # All zero, or one without a volume: equally.
+    j = _json_journey(
+        [{"id": "a", "volume": 0, "next": ["won"]}, {"id": "b", "volume": 0, "next": ["lost"]}],
+        ["a", "b"],
+    )
+    assert analyze(j).success_share == 0.5
+    j = _json_journey(
+        [{"id": "a", "volume": 0, "next": ["won"]}, {"id": "b", "next": ["lost"]}], ["a", "b"]
+    )
+    assert analyze(j).success_share == 0.5

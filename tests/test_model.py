@@ -83,3 +83,51 @@ def test_durations(text: str, seconds: float) -> None:
 def test_titles_default_from_ids() -> None:
     assert title_from_id("job-posting") == "Job posting"
     assert tp().title == "T"
+
+
+def test_numbers_that_add_up_to_one_in_decimal_leave_nothing() -> None:
+    # 0.01 + 0.29 + 0.7 is 1 - 1.1e-16 in binary: that rest is noise, not a share
+    # for the unnumbered transition (it made a loop singular) nor a drop-off.
+    shares, drop = tp(
+        None,
+        {"to": "a", "probability": 0.01},
+        {"to": "b", "probability": 0.29},
+        {"to": "c", "probability": 0.7},
+        "d",
+    ).shares()
+    assert shares[3] == 0.0
+    assert drop == 0.0
+    shares, drop = tp(
+        22, {"to": "a", "volume": 1}, {"to": "b", "volume": 6}, {"to": "c", "volume": 15}, "d"
+    ).shares()
+    assert shares[3] == 0.0
+    assert drop == 0.0
+
+
+def test_a_sum_just_above_one_is_scaled_to_one() -> None:
+    shares, drop = tp(
+        None, {"to": "a", "probability": 0.99999999999999}, {"to": "b", "probability": 9e-10}
+    ).shares()
+    assert math.fsum(shares) <= 1.0 + 2**-52
+    assert drop == 0.0
+
+
+def test_volumes_near_the_largest_float_are_shared_without_overflow() -> None:
+    shares, drop = tp(None, {"to": "a", "volume": 1e308}, {"to": "b", "volume": 1e308}).shares()
+    assert shares == [0.5, 0.5]
+    assert drop == 0.0
+
+
+def test_shares_stay_probabilities_without_the_loaders_checks() -> None:
+    # Built directly, a volume may exceed its touchpoint's: paths.py takes -log p.
+    shares, drop = tp(1e-10, {"to": "a", "volume": 1e-9}).shares()
+    assert shares == [1.0]
+    assert drop == 0.0
+
+
+def test_subnormal_shares_are_zero() -> None:
+    shares, drop = tp(
+        None, {"to": "a", "probability": 1.0}, {"to": "b", "probability": 5e-324}
+    ).shares()
+    assert shares == [1.0, 0.0]
+    assert drop == 0.0
