@@ -10,14 +10,15 @@ Layout rules, and why:
 
 from __future__ import annotations
 
+import re
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from .analysis import Analysis, analyze
 from .model import Journey, Outcome, Touchpoint
 from .themes import Theme, get_theme
 
-__all__ = ["html_escape", "to_dot", "wrap"]
+__all__ = ["clean", "expected_ids", "html_escape", "layout_cost", "to_dot", "wrap"]
 
 # Edge labels are the main cost of a Graphviz layout; past this many edges the
 # map drops them (the shares stay in the analysis and the report).
@@ -26,11 +27,51 @@ MAX_LABELLED_EDGES = 1500
 #: crossing and ranking searches are cut short: the per-touchpoint anchors make layout
 #: grow steeply (a 1,000-touchpoint journey took 246 s with them, 13 s without).
 MAX_ANCHORED = 150
+#: Above this layout cost (see :func:`layout_cost`), the lighter layout is used
+#: whatever the touchpoint count: 500 outcomes on a 29-touchpoint journey took
+#: 135 s with anchors, because outcomes, edges and labels cost as much as touchpoints.
+MAX_ANCHORED_COST = 1400
+#: Longest text drawn for one title, name or label, counted after escaping: maps
+#: need no more, and Graphviz refuses HTML-like labels over 16,384 characters.
+MAX_TEXT = 300
+#: Longest tooltip, counted after escaping.
+MAX_TOOLTIP = 1000
+
+# C0 and C1 control characters, DEL and lone surrogates break DOT, Graphviz or the
+# SVG's XML (a NUL ends Graphviz's string; a form feed is not allowed in XML).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean(text: str) -> str:
+    """``text`` without the characters no map can carry; tabs become spaces.
+
+    The loader refuses them too, but journeys can be built in memory.
+    """
+    return _CONTROL.sub("", text.replace("\t", " "))
+
+
+def shorten(text: str, limit: int, escape: Callable[[str], str] | None = None) -> str:
+    """``text`` cut with an ellipsis so that ``escape(result)`` has at most ``limit`` characters.
+
+    Measured after escaping, because escaping can grow text fivefold (``&`` is
+    ``&amp;``), and never cutting inside an escape.
+    """
+    esc = escape or html_escape
+    if len(text) * 6 <= limit or len(esc(text)) <= limit:
+        return text
+    room = limit - len(esc("…"))
+    used = 0
+    for i, ch in enumerate(text):
+        used += len(esc(ch))
+        if used > room:
+            return text[:i].rstrip() + "…"
+    return text  # pragma: no cover - the whole text fitted after all
 
 
 def html_escape(text: str) -> str:
     return (
-        text.replace("&", "&amp;")
+        clean(text)
+        .replace("&", "&amp;")
         .replace("<", "&lt;")
         .replace(">", "&gt;")
         .replace('"', "&quot;")
@@ -42,20 +83,32 @@ def wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=True) or [""]
 
 
-def _q(text: str) -> str:
-    """A DOT double-quoted string."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+def _dq(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _q(text: str, limit: int | None = None) -> str:
+    """A DOT double-quoted string, at most ``limit`` characters inside the quotes."""
+    text = clean(text)
+    if limit is not None:
+        text = shorten(text, limit, _dq)
+    return '"' + _dq(text) + '"'
 
 
 def _lines(
     text: str, width: int, size: int | None = None, color: str | None = None, bold: bool = False
 ) -> str:
-    parts = [html_escape(line) for line in wrap(text, width)]
+    parts = [html_escape(line) for line in wrap(clean(shorten(text, MAX_TEXT)), width)]
     body = '<br align="left"/>'.join(parts) + '<br align="left"/>'
     if bold:
         body = f"<b>{body}</b>"
     attrs = (f' point-size="{size}"' if size else "") + (f' color="{color}"' if color else "")
     return f"<font{attrs}>{body}</font>" if attrs else body
+
+
+def _text(text: str) -> str:
+    """Escaped text for an HTML-like label, cut to :data:`MAX_TEXT`."""
+    return html_escape(shorten(text, MAX_TEXT))
 
 
 def _row(cell: str) -> str:
@@ -139,18 +192,18 @@ def _outcome_label(o: Outcome, theme: Theme) -> tuple[str, str, str, str]:
 
 def _title(j: Journey, a: Analysis, theme: Theme) -> str:
     rows = [
-        f'<tr><td align="left"><font point-size="22"><b>{html_escape(theme.title or j.title)}</b></font></td></tr>'
+        f'<tr><td align="left"><font point-size="22"><b>{_text(theme.title or j.title)}</b></font></td></tr>'
     ]
     if j.persona is not None:
         who = j.persona.name + (f" — {j.persona.description}" if j.persona.description else "")
         rows.append(
-            f'<tr><td align="left"><font point-size="12" color="{theme.muted}">Persona: {html_escape(who)}</font></td></tr>'
+            f'<tr><td align="left"><font point-size="12" color="{theme.muted}">Persona: {_text(who)}</font></td></tr>'
         )
     if a.success_probability:
         parts = [f"{j.nodes[e].title} {percent(p)}" for e, p in a.success_probability.items()]
         rows.append(
             f'<tr><td align="left"><font point-size="11" color="{theme.muted}">'
-            f"Reach a success outcome, starting at: {html_escape('; '.join(parts))}</font></td></tr>"
+            f"Reach a success outcome, starting at: {_text('; '.join(parts))}</font></td></tr>"
         )
     return '<<table border="0" cellborder="0" cellspacing="2">' + "".join(rows) + "</table>>"
 
@@ -193,11 +246,15 @@ def to_dot(
     theme: Theme | None = None,
     *,
     links: str | None = None,
+    anchors: bool | None = None,
+    edge_labels: bool | None = None,
 ) -> str:
     """The flow map of ``journey`` as DOT source (one column per stage).
 
     ``links`` makes every touchpoint and outcome a link, e.g. ``"#tp-{id}"``, so a
-    map inside a report leads to each node's details.
+    map inside a report leads to each node's details. ``anchors`` (per-touchpoint
+    column anchors) and ``edge_labels`` default to what :func:`layout_cost`
+    allows; the renderer turns them off to retry a layout Graphviz got wrong.
     """
 
     def href(ident: str) -> str:
@@ -205,8 +262,9 @@ def to_dot(
 
     a = analysis or analyze(journey)
     theme = theme or get_theme(None)
-    big = sum(len(tp.next) for tp in journey.touchpoints) > MAX_LABELLED_EDGES
-    huge = len(journey.touchpoints) > MAX_ANCHORED
+    auto_labels, auto_anchors = _layout_choice(journey)
+    big = not (auto_labels if edge_labels is None else edge_labels)
+    huge = not (auto_anchors if anchors is None else anchors)
     limits = ", mclimit=0.1, nslimit=2, nslimit1=2, searchsize=10" if huge else ""
     font = _q(theme.font)
     out = [
@@ -228,7 +286,7 @@ def to_dot(
     for k, stage in enumerate(journey.stages):
         out.append(f"  subgraph {_q(f'cluster_{k}')} {{")
         out.append(
-            f"    graph [label=<<b>{k + 1}. {html_escape(stage.title)}</b>>, fontsize=14,"
+            f"    graph [label=<<b>{k + 1}. {_text(stage.title)}</b>>, fontsize=14,"
             f' style="rounded,filled", fillcolor={_q(theme.stage_fill)},'
             f" color={_q(theme.stage_border)}, margin=14, id={_q(f'stage-{stage.id}')}];"
         )
@@ -241,7 +299,7 @@ def to_dot(
             out.append(
                 f"    {_q(tp.id)} [id={_q('map-tp-' + tp.id)}{href(tp.id)}, label={label},"
                 f" fillcolor={_q(fill)},"
-                f" color={_q(border)}, style={_q(style)}, tooltip={_q(tooltip)}];"
+                f" color={_q(border)}, style={_q(style)}, tooltip={_q(tooltip, MAX_TOOLTIP)}];"
             )
         out.append("  }")
     n = len(journey.stages)
@@ -257,7 +315,7 @@ def to_dot(
             out.append(
                 f"    {_q(o.id)} [id={_q('map-tp-' + o.id)}{href(o.id)}, shape={shape}, label={label},"
                 f" fillcolor={_q(fill)}, color={_q(border)}, style={_q(style)},"
-                f" tooltip={_q(o.description or o.title)}];"
+                f" tooltip={_q(o.description or o.title, MAX_TOOLTIP)}];"
             )
         out.append("  }")
     # Anchors keep the columns in order: anchor(k) < every node of stage k < anchor(k+1).
@@ -281,6 +339,42 @@ def to_dot(
     return "\n".join(out) + "\n"
 
 
+def layout_cost(journey: Journey, *, anchors: bool, edge_labels: bool) -> int:
+    """A rough price of the Graphviz layout, in nodes and edges it must place.
+
+    Layout time grows with everything dot ranks and orders: nodes including
+    outcomes, edges, one label node per labelled edge, and two anchor edges per
+    touchpoint plus one per outcome. The touchpoint count alone missed journeys
+    with many outcomes or edges.
+    """
+    edges = sum(len(tp.next) for tp in journey.touchpoints)
+    nodes = len(journey.touchpoints) + len(journey.outcomes)
+    cost = nodes + edges
+    if edge_labels:
+        cost += edges
+    if anchors:
+        cost += 2 * len(journey.touchpoints) + len(journey.outcomes)
+    return cost
+
+
+def _layout_choice(journey: Journey) -> tuple[bool, bool]:
+    """Whether to draw edge labels and per-touchpoint anchors, by layout cost."""
+    edges = sum(len(tp.next) for tp in journey.touchpoints)
+    labels = edges <= MAX_LABELLED_EDGES
+    anchors = (
+        len(journey.touchpoints) <= MAX_ANCHORED
+        and layout_cost(journey, anchors=True, edge_labels=labels) <= MAX_ANCHORED_COST
+    )
+    return labels, anchors
+
+
+def expected_ids(journey: Journey) -> set[str]:
+    """The SVG ids a complete map has: one per node and one per transition."""
+    ids = {f"map-tp-{ident}" for ident in journey.nodes}
+    ids.update(f"edge-{tp.id}--{t.to}" for tp in journey.touchpoints for t in tp.next)
+    return ids
+
+
 def _edges(
     journey: Journey, a: Analysis, theme: Theme, has_numbers: set[str], big: bool
 ) -> Iterable[str]:
@@ -298,11 +392,17 @@ def _edges(
                 parts.append(f"⏱ {t.wait}")
             if t.label:
                 parts.append(t.label)
-            if parts and not big:
-                attrs.append(f"label={_q(' · '.join(parts))}")
             target = journey.nodes[t.to]
             target_col = last if isinstance(target, Outcome) else order[target.stage]
-            if target_col < order[tp.stage] or t.to == tp.id:
+            back = target_col < order[tp.stage] or t.to == tp.id
+            # An edge that does not constrain the ranks can end up between two
+            # nodes of one rank in different stage clusters; a `label` there is a
+            # label node Graphviz cannot place ("trouble in init_rank", then
+            # "lost edge": the edge vanished). An `xlabel` is placed after layout.
+            kind = "xlabel" if back else "label"
+            if parts and not big:
+                attrs.append(f"{kind}={_q(' · '.join(parts), MAX_TEXT)}")
+            if back:
                 attrs.append(f"style=dashed, constraint=false, color={_q(theme.rework_edge)}")
             if t.to in outcome_ids:
                 result = outcome_ids[t.to].result

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .analysis import Analysis, analyze
-from .dot import html_escape, to_dot
+from .dot import expected_ids, html_escape, to_dot
 from .errors import JourneyError
 from .model import Journey
 from .output import write_files
@@ -93,17 +93,52 @@ def render(
 
             return svg_to_png(svg_text, dpi or 96)
         return svg_text.encode("utf-8")
-    dot = to_dot(journey, a, t, links=links)
     if format == "dot":
-        return dot.encode("utf-8")
-    from .renderer import layout
-
-    data = layout(dot, format, dpi=dpi)
+        return to_dot(journey, a, t, links=links).encode("utf-8")
+    data = _laid_out(journey, a, t, format, dpi=dpi, links=links)
     if format == "svg":
         data = _accessible_svg(
             data, t.title or journey.title, describe(journey, a), f"map-{journey.journey}"
         )
     return data
+
+
+# What to give up, in order, when Graphviz gets a layout wrong: per-touchpoint
+# anchors, then edge labels (the label nodes are what its errors are about).
+_FALLBACKS: tuple[dict[str, bool], ...] = (
+    {},
+    {"anchors": False},
+    {"anchors": False, "edge_labels": False},
+)
+
+
+def _laid_out(
+    journey: Journey, a: Analysis, t: Theme, format: str, *, dpi: int | None, links: str | None
+) -> bytes:
+    """The drawing of the flow map, checked complete: every node, every transition.
+
+    A drawing Graphviz got wrong is never returned: each simpler layout is tried
+    in turn, and if none is complete the user gets an error, not a map with a
+    transition silently missing.
+    """
+    from .renderer import LayoutError, layout
+
+    expect = expected_ids(journey)
+    tried: set[str] = set()
+    failures: list[str] = []
+    for options in _FALLBACKS:
+        dot = to_dot(journey, a, t, links=links, **options)
+        if dot in tried:
+            continue
+        tried.add(dot)
+        try:
+            return layout(dot, format, dpi=dpi, expect=expect)
+        except LayoutError as exc:
+            failures.append(str(exc))
+    raise JourneyError(
+        f"{journey.source}: Graphviz could not draw a complete map of journey"
+        f" {journey.journey!r}, even without anchors and edge labels ({failures[-1]})"
+    )
 
 
 def render_files(

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-from journeymap.dot import html_escape, percent, to_dot, wrap
+from journeymap.dot import (
+    MAX_ANCHORED,
+    MAX_ANCHORED_COST,
+    MAX_TOOLTIP,
+    clean,
+    html_escape,
+    layout_cost,
+    percent,
+    to_dot,
+    wrap,
+)
 from journeymap.model import Journey
 
 from .test_analysis import LOOP
 
 Make = Callable[..., Journey]
+EXAMPLES = Path(__file__).resolve().parent.parent / "journeys"
 
 
 def test_stages_are_clusters_in_declared_order(make_journey: Make) -> None:
@@ -65,3 +78,93 @@ def test_a_huge_map_keeps_columns_by_the_stage_chain_alone() -> None:
     assert '"__stage0" -> "__stage1" [style=invis, weight=10]' in dot
     assert '"__stage0" -> "t0-0"' not in dot
     assert "mclimit=0.1" in dot
+
+
+def _candidate_dump() -> dict[str, Any]:
+    from journeymap import load
+
+    data: dict[str, Any] = load(EXAMPLES / "candidate.yaml").model_dump(exclude_none=True)
+    return data
+
+
+def test_edges_that_do_not_rank_carry_xlabels(make_journey: Make) -> None:
+    # A `label` on a constraint=false edge between two stage clusters made
+    # Graphviz fail ("trouble in init_rank", "lost edge") and drop the edge.
+    dot = to_dot(make_journey(LOOP))
+    assert re.search(r'"apply" -> "apply" \[xlabel="20%", style=dashed, constraint=false', dot)
+    assert not re.search(r"\[label=[^\]]*constraint=false", dot)
+
+
+def test_the_layout_is_chosen_by_cost_not_touchpoint_count() -> None:
+    # 29 touchpoints but 500 more outcomes: anchored, this took 135 s to lay out.
+    data = _candidate_dump()
+    tps = data["touchpoints"]
+    for k in range(500):
+        data["outcomes"].append({"id": f"extra-{k}", "result": "lost"})
+        tps[k % len(tps)].setdefault("next", []).append({"to": f"extra-{k}"})
+    j = Journey.model_validate(data)
+    assert len(j.touchpoints) <= MAX_ANCHORED
+    assert layout_cost(j, anchors=True, edge_labels=True) > MAX_ANCHORED_COST
+    dot = to_dot(j)
+    first = j.touchpoints[0]
+    assert f'"__stage0" -> "{first.id}"' not in dot
+    assert "mclimit=0.1" in dot
+    # the examples themselves keep the anchored layout
+    plain = to_dot(Journey.model_validate(_candidate_dump()))
+    assert f'"__stage0" -> "{first.id}"' in plain
+
+
+def _html_labels(dot: str) -> list[str]:
+    """Every HTML-like label in DOT text (they nest <...>, so count brackets)."""
+    found, start, depth = [], -1, 0
+    for i, ch in enumerate(dot):
+        if ch == "<":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch == ">" and depth:
+            depth -= 1
+            if depth == 0:
+                found.append(dot[start : i + 1])
+    return found
+
+
+def test_labels_and_tooltips_stay_under_graphvizs_limit() -> None:
+    data = _candidate_dump()
+    data["title"] = "&" * 4000
+    data["persona"] = {"name": "<" * 5000, "description": '"' * 9000}
+    data["stages"][0]["title"] = "&" * 9000
+    tp = data["touchpoints"][0]
+    tp["title"] = "&" * 9000
+    tp["description"] = '"\\' * 5000
+    tp["channel"] = "&" * 9000
+    tp["next"][0]["label"] = '"' * 9000
+    j = Journey.model_validate(data)
+    dot = to_dot(j)
+    labels = _html_labels(dot)
+    assert max(len(x) for x in labels) < 4000
+    assert "&amp;" * 50 in dot and "…" in dot
+    quoted = re.findall(r'"(?:[^"\\]|\\.)*"', dot)
+    assert max(len(q) for q in quoted) <= MAX_TOOLTIP + 2
+    assert not re.search(r"&[a-z]*…", dot)  # never cut inside an escape
+
+
+def test_control_characters_and_lone_surrogates_never_reach_dot() -> None:
+    bad = "A\x00B\x0cC\x1bD\x85EF\x7fG\tH"
+    data = _candidate_dump()
+    data["title"] = bad
+    data["stages"][0]["title"] = bad
+    tp = data["touchpoints"][0]
+    tp["title"] = tp["channel"] = tp["description"] = bad
+    tp["next"][0]["label"] = bad
+    data["outcomes"][0]["title"] = bad
+    j = Journey.model_validate(data)
+    # pydantic refuses lone surrogates, but a copy with updates is not validated
+    j = j.model_copy(update={"title": "X\ud800Y"})
+    dot = to_dot(j)
+    dot.encode("utf-8")  # no lone surrogate
+    assert "XY" in dot
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", dot)
+    assert "ABCDEFG H" in dot
+    assert clean(bad) == "ABCDEFG H"
+    assert clean("a\udfffb\nc") == "ab\nc"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,3 +107,102 @@ def test_a_theme_file_reports_its_mistakes_with_positions(tmp_path: Path) -> Non
     f.write_text("base: print\naccent: '#0b5394'\ntitle: Acme\n")
     t = Theme.from_file(f)
     assert (t.accent, t.title, t.text) == ("#0b5394", "Acme", "#000000")
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "journeys"
+
+
+def _ids(svg: bytes) -> set[str | None]:
+    return {e.get("id") for e in ET.fromstring(svg).iter()}
+
+
+@pytest.mark.parametrize("name", ["candidate", "client"])
+def test_example_maps_have_every_node_and_every_transition(name: str) -> None:
+    from journeymap import load
+    from journeymap.dot import expected_ids
+
+    j = load(EXAMPLES / f"{name}.yaml")
+    assert expected_ids(j) <= _ids(render(j, "svg"))
+
+
+def test_a_generated_300_touchpoint_map_is_complete_and_quiet(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # 300 touchpoints and 900 transitions: Graphviz printed 457 lines of errors
+    # ("trouble in init_rank", "lost t68 t10 edge") and the edge was missing.
+    import importlib.util
+
+    from journeymap.dot import expected_ids
+
+    spec = importlib.util.spec_from_file_location(
+        "generate", Path(__file__).resolve().parent.parent / "benchmarks" / "generate.py"
+    )
+    assert spec is not None and spec.loader is not None
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    j = Journey.model_validate(generate.journey(300, 900))
+    capfd.readouterr()
+    svg = render(j, "svg")
+    err = capfd.readouterr().err
+    assert "Error" not in err and "lost" not in err, err[:500]
+    assert "edge-t68--t10" in _ids(svg)
+    assert expected_ids(j) <= _ids(svg)
+
+
+def _candidate(**changes: Any) -> Journey:
+    from journeymap import load
+
+    data: dict[str, Any] = load(EXAMPLES / "candidate.yaml").model_dump(exclude_none=True)
+    data.update(changes)
+    return Journey.model_validate(data)
+
+
+def test_control_characters_give_a_well_formed_svg() -> None:
+    bad = "Apply\x00 now\x0c\x1b\x85 please"
+    j = _candidate(title=bad, persona={"name": bad})
+    j = j.model_copy(update={"title": bad + "\ud800"})  # not validated: any text
+    svg = render(j, "svg")
+    root = ET.fromstring(svg)
+    assert root.find(f"{SVG}title").text == "Apply now please"  # type: ignore[union-attr]
+
+
+def test_a_huge_title_is_shortened_not_fatal() -> None:
+    j = _candidate(title="&" * 4000)
+    words = texts(render(j, "svg"))
+    assert "&" * 50 + "…" in words  # 300 characters once escaped
+    assert "&" * 60 not in words
+
+
+def test_a_map_missing_an_edge_is_retried_then_refused(
+    monkeypatch: pytest.MonkeyPatch, make_journey: Make
+) -> None:
+    import journeymap.renderer as renderer
+
+    real = renderer.layout
+    seen: list[str] = []
+
+    def dropping(dot: str, fmt: str = "svg", **kw: Any) -> bytes:
+        # Graphviz silently losing the edge, as it did on labelled rework edges
+        seen.append(dot)
+        dot = dot.replace('id="edge-start--apply"', 'id="something-else"')
+        return real(dot, fmt, **kw)
+
+    monkeypatch.setattr(renderer, "layout", dropping)
+    with pytest.raises(JourneyError, match=r"could not draw a complete map.*edge-start--apply"):
+        render(make_journey(LOOP), "svg")
+    # as built, then without per-touchpoint anchors, then without edge labels
+    assert len(seen) == 3
+    assert '"__stage0" -> "start"' in seen[0] and '"__stage0" -> "start"' not in seen[1]
+    assert 'label="50%"' in seen[1] and 'label="50%"' not in seen[2]
+
+    calls: list[str] = []
+
+    def once(dot: str, fmt: str = "svg", **kw: Any) -> bytes:
+        calls.append(dot)
+        if len(calls) == 1:
+            raise renderer.LayoutError("Graphviz could not lay out the map: Error: lost", [])
+        return real(dot, fmt, **kw)
+
+    monkeypatch.setattr(renderer, "layout", once)
+    root = ET.fromstring(render(make_journey(LOOP), "svg"))
+    assert len(calls) == 2 and "edge-start--apply" in _ids(ET.tostring(root))
