@@ -111,6 +111,7 @@ def _compose(text: str) -> yaml.Node | None:
 
 
 def _compose_events(loader: Any) -> yaml.Node | None:
+    event: Any  # libyaml's events carry its own Mark type, which the stubs do not know
     loader.get_event()  # StreamStart
     if loader.check_event(yaml.StreamEndEvent):
         loader.get_event()
@@ -130,17 +131,17 @@ def _compose_events(loader: Any) -> yaml.Node | None:
         node: yaml.Node
         if isinstance(event, yaml.AliasEvent):
             if event.anchor not in anchors:
+                where: Any = event.start_mark  # libyaml's Mark type
                 raise yaml.composer.ComposerError(
-                    None, None, f"found undefined alias {event.anchor!r}", event.start_mark
+                    None, None, f"found undefined alias {event.anchor!r}", where
                 )
             node = anchors[event.anchor]
         elif isinstance(event, yaml.ScalarEvent):
             tag = event.tag
             if tag is None or tag == "!":
                 tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-            node = yaml.ScalarNode(
-                tag, event.value, event.start_mark, event.end_mark, style=event.style
-            )
+            marks: tuple[Any, Any] = (event.start_mark, event.end_mark)  # libyaml's Mark type
+            node = yaml.ScalarNode(tag, event.value, *marks, style=event.style)
         else:
             if len(stack) > MAX_DEPTH:
                 raise _TooDeep(
@@ -187,6 +188,8 @@ class _JsonSyntax(yaml.MarkedYAMLError):
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _JSON_WORDS = {"true": "bool", "false": "bool", "null": "null"}
+# The decoder's own string reader (C), which the module's stubs do not show.
+_scanstring: Any = getattr(json.decoder, "scanstring")  # noqa: B009
 
 
 def _compose_json(text: str) -> yaml.Node | None:
@@ -198,109 +201,121 @@ def _compose_json(text: str) -> yaml.Node | None:
     on escapes such as lone surrogates and on a key split from its colon, and it
     builds the tree without recursion, refusing nesting past :data:`MAX_DEPTH`.
     """
-    from bisect import bisect_right
-    from json.decoder import scanstring
+    return _JsonComposer(text).compose()
 
-    lines = [0, *(m.end() for m in re.finditer("\n", text))]
 
-    def mark(i: int) -> yaml.Mark:
-        line = bisect_right(lines, i) - 1
-        return yaml.Mark("<json>", i, line, i - lines[line], None, None)
+class _JsonComposer:
+    """One pass over a JSON text with an explicit stack of open collections."""
 
-    def fail(message: str, i: int) -> _JsonSyntax:
-        return _JsonSyntax(None, None, message, mark(i))
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = [0, *(m.end() for m in re.finditer("\n", text))]
 
-    def space(i: int) -> int:
-        found = _JSON_SPACE.match(text, i)
+    def mark(self, i: int) -> yaml.Mark:
+        from bisect import bisect_right
+
+        line = bisect_right(self.lines, i) - 1
+        return yaml.Mark("<json>", i, line, i - self.lines[line], None, 0)
+
+    def fail(self, message: str, i: int) -> _JsonSyntax:
+        return _JsonSyntax(None, None, message, self.mark(i))
+
+    def space(self, i: int) -> int:
+        found = _JSON_SPACE.match(self.text, i)
         return i if found is None else found.end()
 
-    def string(i: int) -> tuple[str, int]:
-        if not text.startswith('"', i):
-            raise fail("expected a string in double quotes", i)
+    def string(self, i: int) -> tuple[yaml.ScalarNode, int]:
+        """The string starting at ``i`` as a node, and the index after it."""
+        if not self.text.startswith('"', i):
+            raise self.fail("expected a string in double quotes", i)
         try:
-            return scanstring(text, i + 1, True)
+            value, end = _scanstring(self.text, i + 1, True)
         except ValueError:
-            raise fail("unterminated or invalid string", i) from None
+            raise self.fail("unterminated or invalid string", i) from None
+        return yaml.ScalarNode(_TAG + "str", value, self.mark(i), self.mark(end), style='"'), end
 
-    stack: list[list[Any]] = []  # open collections, each with its pending key
-    root: yaml.Node | None = None
-    i = space(0)
-    if i == len(text):
-        return None
-    want_value = True
-    while True:
-        if want_value:
-            node: yaml.Node
-            c = text[i : i + 1]
-            start = i
-            if c in ("{", "["):
-                if len(stack) > MAX_DEPTH:
-                    raise _TooDeep(None, None, f"nested more than {MAX_DEPTH} levels deep", mark(i))
-                kind = yaml.MappingNode if c == "{" else yaml.SequenceNode
-                node = kind(_TAG + ("map" if c == "{" else "seq"), [], mark(i), mark(i))
-            elif c == '"':
-                value, i = string(i)
-                node = yaml.ScalarNode(_TAG + "str", value, mark(start), mark(i), style='"')
-            elif (number := _JSON_NUMBER.match(text, i)) is not None and number.end() > i:
-                i = number.end()
-                tag = "float" if number.group(1) or number.group(2) else "int"
-                node = yaml.ScalarNode(_TAG + tag, number.group(), mark(start), mark(i))
-            else:
-                word = next((w for w in _JSON_WORDS if text.startswith(w, i)), None)
-                if word is None:
-                    raise fail("expected a value", i)
-                i += len(word)
-                node = yaml.ScalarNode(_TAG + _JSON_WORDS[word], word, mark(start), mark(i))
-            if not stack:
-                root = node
-            elif isinstance(stack[-1][0], yaml.SequenceNode):
-                stack[-1][0].value.append(node)
-            else:
-                stack[-1][0].value.append((stack[-1][1], node))
-            if isinstance(node, yaml.CollectionNode):
-                stack.append([node, None])
-                i = space(i + 1)
-                if text.startswith("}" if c == "{" else "]", i):
-                    stack.pop()
-                    node.end_mark = mark(i + 1)
-                    i += 1
-                    want_value = False
-                elif c == "{":
-                    i = _json_key(text, i, stack[-1], string, space, mark, fail)
+    def key(self, i: int, frame: list[Any]) -> int:
+        """Read ``"key":`` into the open mapping's frame; the index after the colon."""
+        frame[1], i = self.string(i)
+        i = self.space(i)
+        if not self.text.startswith(":", i):
+            raise self.fail("expected ':' after a key", i)
+        return self.space(i + 1)
+
+    def scalar(self, i: int) -> tuple[yaml.ScalarNode, int]:
+        text = self.text
+        if text.startswith('"', i):
+            return self.string(i)
+        number = _JSON_NUMBER.match(text, i)
+        if number is not None and number.end() > i:
+            tag = "float" if number.group(1) or number.group(2) else "int"
+            end = number.end()
+            return yaml.ScalarNode(_TAG + tag, number.group(), self.mark(i), self.mark(end)), end
+        for word, tag in _JSON_WORDS.items():
+            if text.startswith(word, i):
+                end = i + len(word)
+                return yaml.ScalarNode(_TAG + tag, word, self.mark(i), self.mark(end)), end
+        raise self.fail("expected a value", i)
+
+    def compose(self) -> yaml.Node | None:
+        text = self.text
+        stack: list[list[Any]] = []  # open collections, each with its pending key
+        root: yaml.Node | None = None
+        i = self.space(0)
+        if i == len(text):
+            return None
+        want_value = True
+        while True:
+            if want_value:
+                c = text[i : i + 1]
+                node: yaml.Node
+                if c in ("{", "["):
+                    if len(stack) > MAX_DEPTH:
+                        raise _TooDeep(
+                            None, None, f"nested more than {MAX_DEPTH} levels deep", self.mark(i)
+                        )
+                    kind = yaml.MappingNode if c == "{" else yaml.SequenceNode
+                    tag = _TAG + ("map" if c == "{" else "seq")
+                    node = kind(tag, [], self.mark(i), self.mark(i))
+                else:
+                    node, i = self.scalar(i)
+                if not stack:
+                    root = node
+                elif isinstance(stack[-1][0], yaml.SequenceNode):
+                    stack[-1][0].value.append(node)
+                else:
+                    stack[-1][0].value.append((stack[-1][1], node))
+                want_value = False
+                if isinstance(node, yaml.CollectionNode):
+                    stack.append([node, None])
+                    i = self.space(i + 1)
+                    if text.startswith("}" if c == "{" else "]", i):
+                        stack.pop()
+                        node.end_mark = self.mark(i + 1)
+                        i += 1
+                    else:
+                        want_value = True
+                        if c == "{":
+                            i = self.key(i, stack[-1])
                 continue
-            want_value = False
-            continue
-        i = space(i)
-        if not stack:
-            if i != len(text):
-                raise fail("extra data after the value", i)
-            return root
-        frame = stack[-1]
-        close = "}" if isinstance(frame[0], yaml.MappingNode) else "]"
-        if text.startswith(",", i):
-            i = space(i + 1)
-            if close == "}":
-                i = _json_key(text, i, frame, string, space, mark, fail)
-            want_value = True
-        elif text.startswith(close, i):
-            stack.pop()
-            frame[0].end_mark = mark(i + 1)
-            i += 1
-        else:
-            raise fail(f"expected ',' or '{close}'", i)
-
-
-def _json_key(
-    text: str, i: int, frame: list[Any], string: Any, space: Any, mark: Any, fail: Any
-) -> int:
-    """Read ``"key":`` into the open mapping's frame; the index after the colon."""
-    start = i
-    key, i = string(i)
-    frame[1] = yaml.ScalarNode(_TAG + "str", key, mark(start), mark(i), style='"')
-    i = space(i)
-    if not text.startswith(":", i):
-        raise fail("expected ':' after a key", i)
-    return int(space(i + 1))
+            i = self.space(i)
+            if not stack:
+                if i != len(text):
+                    raise self.fail("extra data after the value", i)
+                return root
+            frame = stack[-1]
+            close = "}" if isinstance(frame[0], yaml.MappingNode) else "]"
+            if text.startswith(",", i):
+                i = self.space(i + 1)
+                if close == "}":
+                    i = self.key(i, frame)
+                want_value = True
+            elif text.startswith(close, i):
+                stack.pop()
+                frame[0].end_mark = self.mark(i + 1)
+                i += 1
+            else:
+                raise self.fail(f"expected ',' or '{close}'", i)
 
 
 # What YAML's reader accepts; anything else stops it, with a position in characters

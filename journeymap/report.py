@@ -374,7 +374,7 @@ def _confined_loader(folder: str | Path) -> Any:
     class ConfinedLoader(jinja2.FileSystemLoader):
         def get_source(
             self, environment: jinja2.Environment, template: str
-        ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        ) -> tuple[str, str, Callable[[], bool]]:
             path = (root / template).resolve()
             if not path.is_relative_to(root) or not path.is_file():
                 raise jinja2.TemplateNotFound(template)
