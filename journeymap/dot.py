@@ -102,7 +102,9 @@ def _lines(
     body = '<br align="left"/>'.join(parts) + '<br align="left"/>'
     if bold:
         body = f"<b>{body}</b>"
-    attrs = (f' point-size="{size}"' if size else "") + (f' color="{color}"' if color else "")
+    attrs = (f' point-size="{size}"' if size else "") + (
+        f' color="{html_escape(color)}"' if color else ""
+    )
     return f"<font{attrs}>{body}</font>" if attrs else body
 
 
@@ -145,7 +147,9 @@ def _touchpoint_label(tp: Touchpoint, a: Analysis, theme: Theme) -> tuple[str, s
     fill, border, style = theme.touchpoint_fill, theme.touchpoint_border, "rounded,filled"
     if tp.layer == "backstage":
         fill, border, style = theme.backstage_fill, theme.backstage_border, "rounded,filled,dashed"
-        rows.insert(0, _row(f'<font point-size="8" color="{theme.muted}">BACKSTAGE</font>'))
+        rows.insert(
+            0, _row(f'<font point-size="8" color="{html_escape(theme.muted)}">BACKSTAGE</font>')
+        )
     warnings = []
     if tp.id in a.drop_off:
         warnings.append((f"↘ {percent(a.drop_off[tp.id])} leave here", theme.dead_border))
@@ -159,7 +163,11 @@ def _touchpoint_label(tp: Touchpoint, a: Analysis, theme: Theme) -> tuple[str, s
         warnings.append(("UNREACHABLE from any entry", theme.muted))
         style = "rounded,filled,dotted"
     for text, color in warnings:
-        rows.append(_row(f'<font point-size="9" color="{color}"><b>{html_escape(text)}</b></font>'))
+        rows.append(
+            _row(
+                f'<font point-size="9" color="{html_escape(color)}"><b>{html_escape(text)}</b></font>'
+            )
+        )
     table = (
         '<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
         + "".join(rows)
@@ -174,7 +182,7 @@ def _outcome_label(o: Outcome, theme: Theme) -> tuple[str, str, str, str]:
     else:
         word, mark, fill, border = "LOST", "✖", theme.lost_fill, theme.lost_border
     rows = [
-        _row(f'<font point-size="9" color="{border}"><b>{mark} {word}</b></font>'),
+        _row(f'<font point-size="9" color="{html_escape(border)}"><b>{mark} {word}</b></font>'),
         _row(_lines(o.title, 24, 11, theme.text, bold=True)),
     ]
     table = (
@@ -197,12 +205,12 @@ def _title(j: Journey, a: Analysis, theme: Theme) -> str:
     if j.persona is not None:
         who = j.persona.name + (f" — {j.persona.description}" if j.persona.description else "")
         rows.append(
-            f'<tr><td align="left"><font point-size="12" color="{theme.muted}">Persona: {_text(who)}</font></td></tr>'
+            f'<tr><td align="left"><font point-size="12" color="{html_escape(theme.muted)}">Persona: {_text(who)}</font></td></tr>'
         )
     if a.success_probability:
         parts = [f"{j.nodes[e].title} {percent(p)}" for e, p in a.success_probability.items()]
         rows.append(
-            f'<tr><td align="left"><font point-size="11" color="{theme.muted}">'
+            f'<tr><td align="left"><font point-size="11" color="{html_escape(theme.muted)}">'
             f"Reach a success outcome, starting at: {_text('; '.join(parts))}</font></td></tr>"
         )
     return '<<table border="0" cellborder="0" cellspacing="2">' + "".join(rows) + "</table>>"
@@ -212,8 +220,8 @@ def _legend(theme: Theme) -> str:
     def swatch(fill: str, border: str, text: str, style: str = "solid") -> str:
         dashed = ' style="dashed"' if style == "dashed" else ""
         return (
-            f'<tr><td fixedsize="true" width="22" height="12" bgcolor="{fill}" border="1"'
-            f' color="{border}"{dashed}></td>'
+            f'<tr><td fixedsize="true" width="22" height="12" bgcolor="{html_escape(fill)}" border="1"'
+            f' color="{html_escape(border)}"{dashed}></td>'
             f'<td align="left"><font point-size="9">{html_escape(text)}</font></td></tr>'
         )
 

@@ -168,3 +168,18 @@ def test_control_characters_and_lone_surrogates_never_reach_dot() -> None:
     assert "ABCDEFG H" in dot
     assert clean(bad) == "ABCDEFG H"
     assert clean("a\udfffb\nc") == "ab\nc"
+
+
+def test_theme_values_forced_past_validation_stay_inside_their_attributes(
+    make_journey: Make,
+) -> None:
+    # Theme files are validated; a theme built around the checks must still not break out.
+    from journeymap.themes import Theme
+
+    t = Theme()
+    hostile = '#000"><b>X</b><font color="'
+    for name in ("muted", "dead_border", "lost_border", "touchpoint_fill", "lost_fill"):
+        object.__setattr__(t, name, hostile)
+    dot = to_dot(make_journey(LOOP), theme=t)
+    assert "<b>X</b>" not in dot
+    assert "&quot;&gt;&lt;b&gt;X&lt;/b&gt;" in dot
