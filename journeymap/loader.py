@@ -118,58 +118,61 @@ def _compose_events(loader: Any) -> yaml.Node | None:
         return None
     start = loader.get_event()  # DocumentStart
     anchors: dict[str, yaml.Node] = {}
-    # Open collections, each with the key node waiting for its value (mappings).
+    # Open collections: [node, its list of children, is it a sequence, the pending key].
+    # Events are told apart by their exact type, not isinstance: this loop runs
+    # once per value of the file, a million times for a big journey.
     stack: list[list[Any]] = []
     root: yaml.Node | None = None
+    scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+    ends = {yaml.SequenceEndEvent, yaml.MappingEndEvent}
+    scalar_node, mapping_node, sequence_node = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
+    resolve = loader.resolve
+    get_event = loader.get_event
     while True:
-        event = loader.get_event()
-        if isinstance(event, yaml.DocumentEndEvent):
-            break
-        if isinstance(event, yaml.CollectionEndEvent):
-            stack.pop()[0].end_mark = event.end_mark
-            continue
+        event = get_event()
+        kind = type(event)
         node: yaml.Node
-        if isinstance(event, yaml.AliasEvent):
-            if event.anchor not in anchors:
-                where: Any = event.start_mark  # libyaml's Mark type
-                raise yaml.composer.ComposerError(
-                    None, None, f"found undefined alias {event.anchor!r}", where
-                )
-            node = anchors[event.anchor]
-        elif isinstance(event, yaml.ScalarEvent):
+        if kind is scalar_event:
             tag = event.tag
             if tag is None or tag == "!":
-                tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-            marks: tuple[Any, Any] = (event.start_mark, event.end_mark)  # libyaml's Mark type
-            node = yaml.ScalarNode(tag, event.value, *marks, style=event.style)
+                tag = resolve(scalar_node, event.value, event.implicit)
+            node = scalar_node(tag, event.value, event.start_mark, event.end_mark, event.style)
+        elif kind in ends:
+            stack.pop()[0].end_mark = event.end_mark
+            continue
+        elif kind is alias_event:
+            if event.anchor not in anchors:
+                raise yaml.composer.ComposerError(
+                    None, None, f"found undefined alias {event.anchor!r}", event.start_mark
+                )
+            node = anchors[event.anchor]
+        elif kind is yaml.DocumentEndEvent:
+            break
         else:
             if len(stack) > MAX_DEPTH:
                 raise _TooDeep(
                     None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark
                 )
-            kind = (
-                yaml.MappingNode if isinstance(event, yaml.MappingStartEvent) else yaml.SequenceNode
-            )
+            cls = mapping_node if kind is yaml.MappingStartEvent else sequence_node
             tag = event.tag
             if tag is None or tag == "!":
-                tag = loader.resolve(kind, None, event.implicit)
-            node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
-        if not isinstance(event, yaml.AliasEvent) and event.anchor is not None:
+                tag = resolve(cls, None, event.implicit)
+            node = cls(tag, [], event.start_mark, None, flow_style=event.flow_style)
+        if kind is not alias_event and event.anchor is not None:
             anchors[event.anchor] = node
-        if not stack:
-            root = node
-        else:
+        if stack:
             frame = stack[-1]
-            parent = frame[0]
-            if isinstance(parent, yaml.SequenceNode):
-                parent.value.append(node)
-            elif frame[1] is None:
-                frame[1] = node
+            if frame[2]:
+                frame[1].append(node)
+            elif frame[3] is None:
+                frame[3] = node
             else:
-                parent.value.append((frame[1], node))
-                frame[1] = None
-        if isinstance(event, yaml.CollectionStartEvent):
-            stack.append([node, None])
+                frame[1].append((frame[3], node))
+                frame[3] = None
+        else:
+            root = node
+        if kind is not scalar_event and kind is not alias_event:
+            stack.append([node, node.value, node.__class__ is sequence_node, None])
     if not loader.check_event(yaml.StreamEndEvent):
         event = loader.get_event()
         raise yaml.composer.ComposerError(
