@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # everything (a few minutes)
     python benchmarks/run.py --quick    # without the 100,000-touchpoint journey
+    python benchmarks/run.py --paths    # only the path search's hard cases (issue #12)
 
 Machines here are noisy, so every figure is the median of a few runs and the
 targets are ratios against a bare ``yaml.load(..., Loader=yaml.CSafeLoader)``
@@ -66,6 +67,43 @@ def measure(cmd: list[str], repeat: int, timeout: float | None = None) -> tuple[
     return statistics.median(times), peak, True
 
 
+def dense(touchpoints: int) -> Path:
+    """Issue #12: an entry, then touchpoints that all lead to each other, each with a
+    0.02 way back to the entry: (n - 1)! simple paths, none of them lost but one."""
+    path = DATA / f"dense{touchpoints}.yaml"
+    if not path.exists():
+        DATA.mkdir(exist_ok=True)
+        others = [f"t{i}" for i in range(1, touchpoints)]
+        each = 0.98 / (len(others) - 1)
+        lines = ["journey: dense", "stages: [s]", "touchpoints:", "  - id: e", "    stage: s"]
+        lines.append("    next: [{to: lost, probability: 0.4}, " + ", ".join(others) + "]")
+        for o in others:
+            nxt = [f"{{to: {t}, probability: {each!r}}}" for t in others if t != o]
+            lines += [f"  - id: {o}", "    stage: s", f"    next: [{', '.join(nxt)}, {{to: e, probability: 0.02}}]"]  # fmt: skip
+        lines += [
+            "outcomes: [{id: lost, result: lost}, {id: won, result: success}]",
+            "entries: [e]",
+        ]
+        path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def diamonds(count: int) -> Path:
+    """Issue #12: a chain of two-way choices (0.99 / 0.01), then won or lost 50:50."""
+    path = DATA / f"diamonds{count}.yaml"
+    if not path.exists():
+        DATA.mkdir(exist_ok=True)
+        lines = ["journey: chain", "stages: [s]", "touchpoints:"]
+        for i in range(count):
+            d, nxt = f"d{i:05d}", f"d{i + 1:05d}" if i + 1 < count else "z"
+            lines += [f"  - {{id: {d}, stage: s, next: [{{to: {d}-b, probability: 0.99}}, {{to: {d}-c, probability: 0.01}}]}}"]  # fmt: skip
+            lines += [f"  - {{id: {d}-b, stage: s, next: [{nxt}]}}", f"  - {{id: {d}-c, stage: s, next: [{nxt}]}}"]  # fmt: skip
+        lines.append("  - {id: z, stage: s, next: [{to: won, probability: 0.5}, {to: lost, probability: 0.5}]}")  # fmt: skip
+        lines += ["outcomes: [{id: won, result: success}, {id: lost, result: lost}]", "entries: [d00000]"]  # fmt: skip
+        path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 NAIVE = """
 import sys, time, yaml, networkx as nx
 data = yaml.load(open(sys.argv[1]), Loader=yaml.CSafeLoader)
@@ -83,6 +121,7 @@ for path in nx.all_simple_paths(g, data["entries"][0], lost):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="skip the 100,000-touchpoint journey")
+    ap.add_argument("--paths", action="store_true", help="only the path search's hard cases")
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
     r = a.repeat
@@ -103,6 +142,20 @@ def main() -> None:
     print("measuring (each the median of several whole-process runs)...", file=sys.stderr)
     load = "import sys, yaml; yaml.load(open(sys.argv[1]), Loader=yaml.CSafeLoader)"
     base = run("baseline: yaml.load (CSafeLoader) of the 10k file", [PY, "-c", load, str(big)])
+    d13, chain = dense(13), diamonds(8000)
+    run("journeymap paths dense 13 (12! paths) --limit 2", [*JM, "paths", str(d13), "--limit", "2"])
+    run(
+        "journeymap paths dense 13 (12! paths) --limit 20",
+        [*JM, "paths", str(d13), "--limit", "20"],
+    )
+    run(
+        "journeymap validate chain of 8,000 diamonds (loading alone)", [*JM, "validate", str(chain)]
+    )
+    for to, k in (("success", "1"), ("success", "20"), ("lost", "20")):
+        run(f"journeymap paths chain of 8,000 diamonds --to {to} --limit {k}", [*JM, "paths", str(chain), "--to", to, "--limit", k])  # fmt: skip
+    if a.paths:
+        report(rows, base)
+        return
     run("journeymap analyze 10k (YAML, 2.8 MB)", [*JM, "analyze", str(big), "--format", "json"])
     run("journeymap paths 10k --to lost --limit 20", [*JM, "paths", str(big), "--limit", "20"])
     run("journeymap validate 10k", [*JM, "validate", str(big)])
@@ -116,6 +169,10 @@ def main() -> None:
     run("journeymap paths journeys/ (examples, all lost paths)", [*JM, "paths", str(examples)])
     run("journeymap --help", [*JM, "--help"])
 
+    report(rows, base)
+
+
+def report(rows: list[tuple[str, float, float, bool]], base: float) -> None:
     print("\n| case | seconds | x baseline | peak MB |")
     print("|---|---:|---:|---:|")
     for label, seconds, mb, done in rows:
