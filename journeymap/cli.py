@@ -33,12 +33,16 @@ class _Group(click.Group):
     """Turns user errors into clean messages instead of tracebacks."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from .errors import JourneyError
+        from .errors import JourneyError, UsageError
 
         try:
             return super().invoke(ctx)
+        except UsageError as exc:
+            # An option value that fits no journey: wrong usage, status 2 like click's own.
+            click.echo(f"Error: {terminal(str(exc))}", err=True)
+            ctx.exit(2)
         except JourneyError as exc:
-            for line in str(exc).splitlines():
+            for line in terminal(str(exc)).splitlines():
                 click.echo(line if exc.problems else f"error: {line}", err=True)
             if exc.problems:
                 n = len(exc.problems)
@@ -57,6 +61,18 @@ def cli() -> None:
     A journey is a YAML (or JSON) file of stages, touchpoints, transitions and
     outcomes. PATH may be a file or a folder of journeys.
     """
+
+
+# C0 and C1 control characters but tab and line feed: a title that reached a terminal
+# raw could clear it, retitle the window or move the cursor. The loader refuses them
+# in files; journeys made in memory, and file names, are shown through this.
+_CONTROLS = {c: "\N{REPLACEMENT CHARACTER}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
+del _CONTROLS[0x09], _CONTROLS[0x0A]
+
+
+def terminal(text: str) -> str:
+    """Text safe to print to a terminal: control characters shown as U+FFFD."""
+    return text.translate(_CONTROLS)
 
 
 def _load(paths: tuple[Path, ...]) -> list[Journey]:
@@ -100,8 +116,10 @@ def validate(paths: tuple[Path, ...]) -> None:
     """Check journey files; print every problem with its file, line and column."""
     for j in _load(paths):
         click.echo(
-            f"ok  {j.source}  ({j.journey}: {len(j.stages)} stages,"
-            f" {len(j.touchpoints)} touchpoints, {len(j.outcomes)} outcomes)"
+            terminal(
+                f"ok  {j.source}  ({j.journey}: {len(j.stages)} stages,"
+                f" {len(j.touchpoints)} touchpoints, {len(j.outcomes)} outcomes)"
+            )
         )
 
 
@@ -150,7 +168,7 @@ def analyze(
         for i, r in enumerate(results):
             if i:
                 click.echo()
-            click.echo(_table(r))
+            click.echo(terminal(_table(r)))
     if fail_on:
         levels = ("error",) if fail_on == "error" else ("error", "warning")
         failing = sum(1 for r in results for f in r.findings if f.severity in levels)
@@ -195,10 +213,13 @@ def _table(r: Analysis) -> str:
     )
     for f in r.findings:
         lines.append(f"  {f.severity:<7} {f.rule:<24} {f.subject:<24} {f.message}")
+    from .paths import ROUTES_CAP
+
     m = r.metrics
+    routes = f"{m['routes']:,}" if m["routes"] < ROUTES_CAP else f"at least {ROUTES_CAP:,}"
     lines.append(
         f"Metrics: {m['touchpoints']} touchpoints, {m['transitions']} transitions,"
-        f" {m['routes']:,} routes entry -> outcome (each loop one step),"
+        f" {routes} routes entry -> outcome (each loop one step),"
         f" fewest steps to success: {m['fewest_steps_to_success']}"
     )
     return "\n".join(lines)
@@ -341,7 +362,7 @@ def paths(paths: tuple[Path, ...], to: str, start: str | None, limit: int | None
         for i, (j, routes) in enumerate(results):
             if i:
                 click.echo()
-            head = f"{j.title} ({j.journey}): {len(routes)} paths to {to}"
+            head = terminal(f"{j.title} ({j.journey}): {len(routes)} paths to {to}")
             click.echo(head)
             click.echo("=" * len(head))
             for k, r in enumerate(routes, 1):

@@ -118,7 +118,12 @@ def _row(cell: str) -> str:
 
 
 def percent(p: float) -> str:
+    """A share for people: never "0%" for a share above 0, nor "100%" below 1."""
     value = p * 100
+    if 0 < value < 0.05:
+        return "<0.1%"
+    if 99.5 <= value < 100:
+        return ">99%"
     if value == 0 or value >= 10 or abs(value - round(value)) < 1e-9:
         return f"{value:.0f}%"
     return f"{value:.1f}%".replace(".0%", "%")

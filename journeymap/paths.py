@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import JourneyError, did_you_mean
+from .errors import JourneyError, UsageError, did_you_mean
 from .graph import Flow, flow
 
 if TYPE_CHECKING:
@@ -80,7 +80,9 @@ class Route:
         return {
             "steps": list(self.steps),
             "end": self.end,
-            "probability": float(round(self.probability, 12)) + 0.0,
+            # 12 significant digits, not decimals: a path of probability 4e-13 is
+            # rare, not impossible, and must not read as 0.
+            "probability": float(f"{self.probability:.12g}") + 0.0,
         }
 
 
@@ -189,12 +191,12 @@ def _graph(f: Flow, to: str) -> _Graph:
 def _check(journey: Journey, f: Flow, to: str, start: str | None) -> None:
     outcomes = {o.id for o in journey.outcomes}
     if to not in ("lost", "success") and to not in outcomes:
-        raise JourneyError(
+        raise UsageError(
             f"--to {to!r}: use lost, success or an outcome id"
             + did_you_mean(to, [*outcomes, "lost", "success"])
         )
     if start is not None and start not in journey.entry_ids:
-        raise JourneyError(
+        raise UsageError(
             f"--from {start!r} is not an entry of {journey.journey}"
             + did_you_mean(start, journey.entry_ids)
             + f"; its entries: {', '.join(sorted(journey.entry_ids))}"
@@ -225,7 +227,7 @@ def routes(
     """:func:`find_paths` on a journey's :class:`Flow` already built."""
     _check(journey, f, to, start)
     if limit is not None and limit < 1:
-        raise JourneyError("--limit must be at least 1")
+        raise UsageError("--limit must be at least 1")
     g = _graph(f, to)
     starts = [f.index[start]] if start is not None else sorted(f.entries.tolist())
     if limit is None:

@@ -160,11 +160,15 @@ def test_paths_json_csv_and_table(cli: Run, tmp_path: Path) -> None:
 
 def test_paths_refuses_a_question_it_cannot_answer(cli: Run, tmp_path: Path) -> None:
     f = write(tmp_path, "loop.yaml", LOOP)
+    # A value that fits no journey is wrong usage, like any bad option: status 2.
     r = cli("paths", f, "--to", "gaveup")
-    assert r.returncode == 1
+    assert r.returncode == 2
     assert r.stderr == (
-        "error: --to 'gaveup': use lost, success or an outcome id (did you mean 'gave-up'?)\n"
+        "Error: --to 'gaveup': use lost, success or an outcome id (did you mean 'gave-up'?)\n"
     )
+    r = cli("paths", f, "--from", "apply")
+    assert r.returncode == 2
+    assert r.stderr.startswith("Error: --from 'apply' is not an entry of loop")
     assert cli("paths", f, "--limit", "0").returncode == 2
 
 
@@ -250,3 +254,12 @@ def test_big_output_through_a_pipe_is_complete(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert len(json.loads(r.stdout)["findings"]) >= 3000
+
+
+def test_what_reaches_the_terminal_has_no_control_characters() -> None:
+    # The loader refuses them in files; journeys made in memory and file names pass here.
+    from journeymap.cli import terminal
+
+    assert (
+        terminal("a\x1b]0;pwned\x07b\tc\nd\x9be\x7f") == "a\ufffd]0;pwned\ufffdb\tc\nd\ufffde\ufffd"
+    )

@@ -185,3 +185,16 @@ def test_theme_values_forced_past_validation_stay_inside_their_attributes(
     outside_strings = re.sub(r'"(?:[^"\\]|\\.)*"', '""', dot)
     assert "<b>X</b>" not in outside_strings
     assert "&quot;&gt;&lt;b&gt;X&lt;/b&gt;" in dot
+
+
+def test_percent_never_rounds_a_share_to_0_or_100() -> None:
+    assert [percent(p) for p in (0, 1e-13, 0.0004, 0.0006, 0.35, 0.996, 0.99999, 1)] == [
+        "0%",
+        "<0.1%",
+        "<0.1%",
+        "0.1%",
+        "35%",
+        ">99%",
+        ">99%",
+        "100%",
+    ]

@@ -438,3 +438,21 @@ def test_shares_outside_0_1_are_clipped_not_trusted(make_journey: Make) -> None:
     bent = dataclasses.replace(f, prob=np.where(f.dst == f.index["b"], 1.5, f.prob) * 1.0)
     bent = dataclasses.replace(bent, prob=np.where(bent.dst == bent.index["c"], -0.5, bent.prob))
     assert routes(j, bent, to="lost") == [Route(("a", "b", "lost"), "outcome", 1.0)]
+
+
+def test_a_rare_path_never_reads_as_probability_0() -> None:
+    # Found by fuzzing: 1 in 10^13 was rounded to 12 decimals, "probability": 0.0 and "0%".
+    from journeymap.dot import percent
+    from journeymap.loader import loads
+
+    j = loads(
+        "journey: tiny\nstages: [s]\ntouchpoints:\n"
+        "  - {id: a, stage: s, next: [{to: lost, volume: 10000000000000}, {to: b, volume: 1}]}\n"
+        "  - {id: b, stage: s}\n"
+        "outcomes: [{id: lost, result: lost}]\n",
+        "tiny.yaml",
+    )
+    rare = [r for r in find_paths(j, limit=5) if r.end == "dead-end"]
+    assert [r.steps for r in rare] == [("a", "b")]
+    assert 0 < rare[0].to_dict()["probability"] == pytest.approx(1e-13, rel=1e-9)
+    assert percent(rare[0].probability) == "<0.1%"
