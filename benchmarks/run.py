@@ -42,28 +42,38 @@ def ensure(name: str, touchpoints: int, transitions: int) -> Path:
     return path
 
 
-def measure(cmd: list[str], repeat: int, timeout: float | None = None) -> tuple[float, float, bool]:
-    """Median wall time (s), peak memory (MB) and whether it finished in time."""
+def measure(
+    cmd: list[str], repeat: int, timeout: float | None = None, status: int = 0
+) -> tuple[float, float, bool]:
+    """Median wall time (s), peak memory (MB) and whether it finished in time.
+
+    ``status`` is the exit status expected (1 for a file that must be refused).
+    """
+    import tempfile
+
     times: list[float] = []
     peak = 0.0
     for _ in range(repeat):
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
-        timer = threading.Timer(timeout, proc.kill) if timeout else None
-        if timer:
-            timer.start()
-        # wait4, not Popen.wait: it also gives the child's own peak memory.
-        _, status, usage = os.wait4(proc.pid, 0)
-        times.append(time.perf_counter() - start)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if timer:
-            timer.cancel()
-        peak = max(peak, usage.ru_maxrss / 1024)
-        if timeout and proc.returncode == -9:
-            return times[-1], peak, False
-        if proc.returncode != 0:
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
+        # stderr to a file: a child reporting 50,000 problems would fill a pipe and wait.
+        with tempfile.TemporaryFile() as err_file:
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err_file, cwd=ROOT)
+            timer = threading.Timer(timeout, proc.kill) if timeout else None
+            if timer:
+                timer.start()
+            # wait4, not Popen.wait: it also gives the child's own peak memory.
+            _, wait_status, usage = os.wait4(proc.pid, 0)
+            times.append(time.perf_counter() - start)
+            proc.returncode = os.waitstatus_to_exitcode(wait_status)
+            if timer:
+                timer.cancel()
+            peak = max(peak, usage.ru_maxrss / 1024)
+            if timeout and proc.returncode == -9:
+                return times[-1], peak, False
+            err_file.seek(0)
+            err = err_file.read().decode("utf-8", "replace")
+        if proc.returncode != status or "Traceback" in err:
+            raise SystemExit(f"failed (status {proc.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
     return statistics.median(times), peak, True
 
 
@@ -104,6 +114,44 @@ def diamonds(count: int) -> Path:
     return path
 
 
+def misspelt(count: int) -> Path:
+    """Issue #12: every touchpoint leads to a misspelt id ("did you mean" for each)."""
+    path = DATA / f"misspelt{count}.yaml"
+    if not path.exists():
+        DATA.mkdir(exist_ok=True)
+        tps = [f"  - {{id: t{i}, stage: s, next: [t{i + 1}x]}}" for i in range(count)]
+        path.write_text("journey: x\nstages: [s]\ntouchpoints:\n" + "\n".join(tps) + "\n")
+    return path
+
+
+def unknown_keys(count: int) -> Path:
+    """Issue #12: one touchpoint with tens of thousands of unknown keys, each placed."""
+    path = DATA / f"keys{count}.yaml"
+    if not path.exists():
+        DATA.mkdir(exist_ok=True)
+        keys = "".join(f"  k{i}: 1\n" for i in range(count))
+        path.write_text("journey: x\nstages: [s]\ntouchpoints:\n- id: a\n  stage: s\n" + keys)
+    return path
+
+
+def many_outcomes(count: int) -> Path:
+    """Issue #12: the candidate example with `count` more outcomes, each reached."""
+    import yaml
+
+    path = DATA / f"outcomes{count}.yaml"
+    if not path.exists():
+        DATA.mkdir(exist_ok=True)
+        data = yaml.safe_load((ROOT / "journeys" / "candidate.yaml").read_text())
+        tps = data["touchpoints"]
+        for i in range(count):
+            data["outcomes"].append({"id": f"extra-{i}", "result": "lost"})
+            tps[i % len(tps)].setdefault("next", []).append(f"extra-{i}")
+        for tp in tps:  # unnumbered now, so the shares stay valid
+            tp["next"] = [t if isinstance(t, str) else t["to"] for t in tp.get("next", [])]
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
 NAIVE = """
 import sys, time, yaml, networkx as nx
 data = yaml.load(open(sys.argv[1]), Loader=yaml.CSafeLoader)
@@ -121,7 +169,9 @@ for path in nx.all_simple_paths(g, data["entries"][0], lost):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="skip the 100,000-touchpoint journey")
-    ap.add_argument("--paths", action="store_true", help="only the path search's hard cases")
+    ap.add_argument(
+        "--hostile", action="store_true", help="only the hard and hostile cases of issue #12"
+    )
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
     r = a.repeat
@@ -129,8 +179,14 @@ def main() -> None:
     mid = ensure("t1k.yaml", 1_000, 3_500)
     rows: list[tuple[str, float, float, bool]] = []
 
-    def run(label: str, cmd: list[str], repeat: int = r, timeout: float | None = None) -> float:
-        seconds, mb, done = measure(cmd, repeat, timeout)
+    def run(
+        label: str,
+        cmd: list[str],
+        repeat: int = r,
+        timeout: float | None = None,
+        status: int = 0,
+    ) -> float:
+        seconds, mb, done = measure(cmd, repeat, timeout, status)
         rows.append((label, seconds, mb, done))
         print(f"  {label}: {seconds:.2f} s", file=sys.stderr)
         return seconds
@@ -153,7 +209,12 @@ def main() -> None:
     )
     for to, k in (("success", "1"), ("success", "20"), ("lost", "20")):
         run(f"journeymap paths chain of 8,000 diamonds --to {to} --limit {k}", [*JM, "paths", str(chain), "--to", to, "--limit", k])  # fmt: skip
-    if a.paths:
+    run("journeymap analyze chain of 30,000 diamonds", [*JM, "analyze", str(diamonds(30_000))])
+    run("journeymap validate 4,000 misspelt ids (refused)", [*JM, "validate", str(misspelt(4000))], status=1)  # fmt: skip
+    run("journeymap validate 50,000 unknown keys (refused)", [*JM, "validate", str(unknown_keys(50_000))], status=1)  # fmt: skip
+    out = str(DATA / "out")
+    run("journeymap render candidate + 500 outcomes (SVG)", [*JM, "render", str(many_outcomes(500)), "-o", out], 1)  # fmt: skip
+    if a.hostile:
         report(rows, base)
         return
     run("journeymap analyze 10k (YAML, 2.8 MB)", [*JM, "analyze", str(big), "--format", "json"])
