@@ -1,8 +1,9 @@
 """The report: one self-contained HTML file (or Markdown) per journey or folder.
 
 Everything the report shows is computed here into plain data (pure, testable
-without a browser); the templates only lay it out. Templates ship inside the
-package with autoescaping on; ``template_dir`` puts a firm's own templates in
+without a browser); the templates only lay it out. The templates are the
+repository's top-level ``templates/`` (the package ``journeymap.templates`` in the
+wheel), with autoescaping on; ``template_dir`` puts a firm's own templates in
 front of them (any template it does not override falls back to ours).
 """
 
@@ -360,6 +361,25 @@ def _sections(journeys: Sequence[Journey], theme: str | None) -> list[_Section]:
     return sections
 
 
+def _builtin_templates() -> Path:
+    """The folder of the built-in report templates.
+
+    In the wheel they are the package ``journeymap.templates``; in a checkout they
+    are the repository's top-level ``templates/`` (also when the package is run
+    from the source tree without being installed).
+    """
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("journeymap.templates")
+    except ModuleNotFoundError:  # pragma: no cover - find_spec of a submodule returns None
+        spec = None
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(root) / "report").is_dir():
+            return Path(root) / "report"
+    return Path(__file__).resolve().parent.parent / "templates" / "report"
+
+
 def _confined_loader(folder: str | Path) -> Any:
     """Jinja's file loader, but only for regular files inside ``folder``.
 
@@ -397,7 +417,7 @@ def _environment(template_dir: str | Path | None, *, html: bool) -> jinja2.Envir
         if not folder.is_dir():
             raise JourneyError(f"{folder}: not a folder of templates")
         loaders.append(_confined_loader(folder))
-    loaders.append(jinja2.PackageLoader("journeymap", "templates/report"))
+    loaders.append(jinja2.FileSystemLoader(str(_builtin_templates())))
     env = ImmutableSandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=html,

@@ -1,0 +1,36 @@
+"""The wheel: what users get from `pip install`, built the way pip builds it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PIP_WHEEL = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+
+
+def test_the_wheel_carries_the_top_level_templates(tmp_path: Path) -> None:
+    # templates/ sits at the top of the repository; the build puts it into the package.
+    subprocess.run(
+        [*PIP_WHEEL, "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    [wheel] = tmp_path.glob("journeymap-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {n for n in names if n.startswith("journeymap/templates/")}
+    expected = {
+        f"journeymap/templates/report/{p.name}" for p in (ROOT / "templates" / "report").iterdir()
+    }
+    assert expected and shipped == expected
+    assert "journeymap/py.typed" in names
+    assert not any(n.startswith(("tests/", "fuzz/", "benchmarks/", "output/")) for n in names)
+
+
+def test_the_report_finds_its_templates() -> None:
+    from journeymap.report import _builtin_templates
+
+    folder = _builtin_templates()
+    assert (folder / "report.html.j2").is_file()
