@@ -38,7 +38,22 @@ MAX_DEPTH = 64
 # Candidates compared for "did you mean" suggestions in one file, about a second's work.
 SUGGESTION_BUDGET = 300_000
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
+    """PyYAML's safe loader, reading numbers as YAML 1.2 (and JSON) write them.
+
+    YAML 1.1 wants a dot and a signed exponent, so ``1e-9`` and ``2.5e6`` were text
+    there, and a probability written that way was refused as "not a number".
+    """
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
 _SCALARS = yaml.constructor.SafeConstructor()
 _TAG = "tag:yaml.org,2002:"
 

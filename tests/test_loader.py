@@ -651,3 +651,19 @@ def test_suggestions_stop_after_a_budget_of_comparisons(monkeypatch: pytest.Monk
     monkeypatch.setattr(loader, "SUGGESTION_BUDGET", 10 * 50)
     found = problems(text)
     assert [("did you mean" in p) for p in found] == [True] * 10 + [False] * 40
+
+
+def test_numbers_in_exponent_form_are_numbers() -> None:
+    # YAML 1.1 (PyYAML) read 1e-9 and 1.0e308 as text: "Input should be a valid number".
+    text = (
+        "journey: x\nstages: [s]\ntouchpoints:\n"
+        "  - {id: a, stage: s, volume: 2.5E6, next: [{to: won, volume: 1e6}, {to: b, volume: 1.5e+6}]}\n"
+        "  - {id: b, stage: s, next: [{to: won, probability: 1e-9}, {to: a, probability: 0.5}]}\n"
+        "outcomes: [{id: won, result: success}]\nentries: [a]\n"
+        'description: "1e5"\n'
+    )
+    j = loads(text, "j.yaml")
+    assert j.touchpoints[0].volume == 2.5e6
+    assert [t.volume for t in j.touchpoints[0].next] == [1e6, 1.5e6]
+    assert j.touchpoints[1].next[0].probability == 1e-9
+    assert j.description == "1e5"  # quoted: still text
