@@ -453,7 +453,8 @@ def _parsed(path: Path) -> dict[str, Any]:
     return copy.deepcopy(_PARSED[path])
 
 
-# A journey generator of our own (used when tests/strategies.py has none) -----------
+# A journey generator of our own: hostile text in every field, which the property
+# tests' strategy (tests/strategies.py, numbers and shapes) does not write -----------
 
 
 def _slug(rng: random.Random, prefix: str, k: int) -> str:
@@ -523,7 +524,7 @@ def generate_journey(rng: random.Random) -> dict[str, Any]:
 
 
 def _strategy_examples(seed: int, batch: int, count: int) -> list[Any] | None:
-    """Examples of tests/strategies.py's journey strategy, or None when there is none.
+    """Examples of tests/strategies.py's ``journey_dicts()``, or None without it.
 
     Drawn through ``@given`` with ``@seed`` (the public, reproducible way) in the
     generate phase only: no shrinking, no example database.
@@ -543,22 +544,7 @@ def _strategy_examples(seed: int, batch: int, count: int) -> list[Any] | None:
         spec.loader.exec_module(module)
     except Exception:
         return None
-    strategy: SearchStrategy[Any] | None = None
-    for name in sorted(dir(module), key=lambda n: ("journey" not in n.lower(), n)):
-        value = getattr(module, name)
-        if isinstance(value, SearchStrategy):
-            strategy = value
-        elif callable(value) and "journey" in name.lower() and not isinstance(value, type):
-            try:
-                made = value()
-            except Exception:
-                continue
-            if isinstance(made, SearchStrategy):
-                strategy = made
-        if strategy is not None:
-            break
-    if strategy is None:
-        return None
+    strategy: SearchStrategy[Any] = module.journey_dicts()
     found: list[Any] = []
 
     @hypothesis.seed(seed * 100_003 + batch)
@@ -615,7 +601,8 @@ class Source:
             name, data = _dump(rng, doc)
             return FuzzInput(index, kind, name, data, f"{path.name}: {'+'.join(ops)}")
         if kind == "generated":
-            example = self._from_strategy(index)
+            # Half from the property tests' strategy, half from ours (hostile text).
+            example = self._from_strategy(index) if rng.random() < 0.5 else None
             if example is None:
                 doc, note = generate_journey(rng), "fuzz/inputs.py generator"
             elif isinstance(example, str | bytes):
