@@ -348,7 +348,7 @@ def _yaml_problem(src: _Source, exc: yaml.YAMLError) -> Problem:
     if isinstance(exc, yaml.reader.ReaderError):
         bad = _UNPRINTABLE.search(src.text)
         if bad is not None:
-            line, column = _position(src.text, bad.start())
+            line, column = _position(src.text, bad.start(), src.kind)
             return Problem(
                 src.name,
                 line,
@@ -369,10 +369,17 @@ def _yaml_problem(src: _Source, exc: yaml.YAMLError) -> Problem:
     return Problem(src.name, 1, 1, f"invalid YAML: {exc}")  # pragma: no cover - all are marked
 
 
-def _position(text: str, index: int) -> tuple[int, int]:
-    """Line and column (1-based) of a character index."""
-    line_start = text.rfind("\n", 0, index) + 1
-    return text.count("\n", 0, index) + 1, index - line_start + 1
+# Line breaks as YAML counts them (and so PyYAML's marks, and editors); JSON, like
+# Python's decoder, counts newlines only.
+_BREAKS = {"yaml": re.compile("\r\n|[\r\n\x85\u2028\u2029]"), "json": re.compile("\n")}
+
+
+def _position(text: str, index: int, kind: str = "yaml") -> tuple[int, int]:
+    """Line and column (1-based) of a character index, with the file's line breaks."""
+    line, start = 1, 0
+    for found in _BREAKS[kind].finditer(text, 0, index):
+        line, start = line + 1, found.end()
+    return line, index - start + 1
 
 
 def _locate(root: yaml.Node | None, path: Path_, *, at_key: bool) -> tuple[int, int]:
@@ -474,18 +481,25 @@ def _construct(node: yaml.Node, src: _Source, problems: list[Problem]) -> Any:
         tag = n.tag
         if tag == _TAG + "str":
             return n.value
-        if tag == _TAG + "int":
+        kind = {_TAG + "int": "integer", _TAG + "float": "number", _TAG + "bool": "boolean"}.get(
+            tag
+        )
+        if kind is not None:
             try:
-                return _SCALARS.construct_yaml_int(n)
-            except ValueError:  # Python refuses to read integers of over 4,300 digits
-                problems.append(
-                    src.mark_problem(n.start_mark, f"number too long ({len(n.value):,} characters)")
-                )
+                if tag == _TAG + "int":
+                    return _SCALARS.construct_yaml_int(n)
+                if tag == _TAG + "float":
+                    return _SCALARS.construct_yaml_float(n)
+                return _SCALARS.construct_yaml_bool(n)
+            except (ValueError, KeyError):
+                # Python refuses integers of over 4,300 digits; an explicit tag
+                # (`!!float x`) may name a type its value is not.
+                if tag == _TAG + "int" and n.value.lstrip("+-").isdigit():
+                    message = f"number too long ({len(n.value):,} characters)"
+                else:
+                    message = f"{n.value[:40]!r} is not a valid {kind}"
+                problems.append(src.mark_problem(n.start_mark, message))
                 return REFUSED
-        if tag == _TAG + "float":
-            return _SCALARS.construct_yaml_float(n)
-        if tag == _TAG + "bool":
-            return _SCALARS.construct_yaml_bool(n)
         if tag == _TAG + "null":
             return None
         if tag == _TAG + "timestamp":
@@ -975,9 +989,8 @@ def _read(path: Path, name: str) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
-        line = before.count(b"\n") + 1
-        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        before = raw[: exc.start].decode("utf-8", "replace").removeprefix("\ufeff")
+        line, column = _position(before, len(before), kind)
         raise JourneyError(
             [
                 Problem(

@@ -667,3 +667,30 @@ def test_numbers_in_exponent_form_are_numbers() -> None:
     assert [t.volume for t in j.touchpoints[0].next] == [1e6, 1.5e6]
     assert j.touchpoints[1].next[0].probability == 1e-9
     assert j.description == "1e5"  # quoted: still text
+
+
+def test_explicit_tags_that_do_not_fit_their_value_are_problems() -> None:
+    # Found by fuzzing: `!!float x` raised ValueError from deep inside the loader.
+    found = problems("journey: x\nstages: [s]\na: !!float x\nb: !!bool maybe\nc: !!int 1x\n")
+    assert "j.yaml:3:4: 'x' is not a valid number" in found
+    assert "j.yaml:4:4: 'maybe' is not a valid boolean" in found
+    assert "j.yaml:5:4: '1x' is not a valid integer" in found
+
+
+@pytest.mark.parametrize(
+    ("raw", "name", "where"),
+    [
+        (b"\r \x80", "cr.yaml", "2:2"),  # found by fuzzing: a bare CR is a line break in YAML
+        (b"a: b\r\nc: \xff", "crlf.yaml", "2:4"),
+        (b"a\xe2\x80\xa8b: \x80", "ls.yaml", "2:4"),  # U+2028 too
+        (b'{"a":\r "\x80"}', "cr.json", "1:9"),  # JSON counts newlines only, like its decoder
+    ],
+)
+def test_non_utf8_bytes_are_placed_with_the_files_own_line_breaks(
+    tmp_path: Path, raw: bytes, name: str, where: str
+) -> None:
+    f = tmp_path / name
+    f.write_bytes(raw)
+    with pytest.raises(JourneyError) as info:
+        load(f)
+    assert str(info.value.problems[0]).startswith(f"{f}:{where}: not UTF-8 text")
