@@ -35,6 +35,8 @@ SUFFIXES = (".yaml", ".yml", ".json")
 # touchpoints is about 60 MB. Anything larger is almost surely not a journey.
 MAX_BYTES = {"yaml": 32 * 2**20, "json": 512 * 2**20}
 MAX_DEPTH = 64
+# Theme and findings files are a few dozen lines.
+SETTINGS_BYTES = 2**20
 # Candidates compared for "did you mean" suggestions in one file, about a second's work.
 SUGGESTION_BUDGET = 300_000
 
@@ -491,7 +493,7 @@ def _construct(node: yaml.Node, src: _Source, problems: list[Problem]) -> Any:
                 if tag == _TAG + "float":
                     return _SCALARS.construct_yaml_float(n)
                 return _SCALARS.construct_yaml_bool(n)
-            except (ValueError, KeyError):
+            except (ValueError, KeyError, IndexError):  # IndexError: `!!int ""`
                 # Python refuses integers of over 4,300 digits; an explicit tag
                 # (`!!float x`) may name a type its value is not.
                 if tag == _TAG + "int" and n.value.lstrip("+-").isdigit():
@@ -633,10 +635,11 @@ def _too_deep(data: Any) -> bool:
 # would reach terminals (a title that clears the screen or retitles the window),
 # SVG and XML (where they are not allowed at all) and Graphviz.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-# Only escapes can put them into parsed text (raw ones are refused by the YAML reader
-# and by the JSON decoder): when a file has none of these, nothing is walked.
+# What can put them into parsed text: escapes, and raw characters the parser lets
+# through (the YAML reader refuses all raw controls but NEL; the JSON decoder only
+# refuses U+0000-U+001F, so DEL and C1 come raw). A file with none is not walked.
 _YAML_ESCAPES = re.compile(r"\\[0abvfeNxuU]|\x85")
-_JSON_ESCAPES = re.compile(r"\\(?:[bf]|u(?:00[01]|007[fF]|00[89]|[dD][89a-fA-F]))")
+_JSON_ESCAPES = re.compile(r"\\(?:[bf]|u(?:00[01]|007[fF]|00[89]|[dD][89a-fA-F]))|[\x7f-\x9f]")
 
 
 def _refuse_controls(
@@ -953,39 +956,47 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _read(path: Path, name: str) -> str:
-    """The text of a journey file, refusing what is not a regular file of sane size.
+def read_regular(path: str | Path, limit: int, what: str) -> bytes:
+    """At most ``limit`` bytes of a regular file; ValueError saying why not.
 
-    A device (``/dev/zero``) would be read without end and a FIFO would block the
-    command forever, so the file is opened without blocking and checked on the
-    open descriptor (no window between the check and the read), and never more
-    than the limit is read, even from a file that grows meanwhile.
+    Every file a user names (a journey, a theme, a config, a logo) is read this
+    way. A device (``/dev/zero``) would be read without end and a FIFO would
+    block the command forever, so the file is opened without blocking and
+    checked on the open descriptor (no window between the check and the read),
+    and never more than the limit is read, even from a file that grows meanwhile.
+    ``what`` names such files in the messages ("journeys").
     """
-    kind = _kind(name)
-    limit = MAX_BYTES[kind]
-
-    def refuse(message: str) -> JourneyError:
-        return JourneyError([Problem(name, 1, 1, message)])
-
+    size = f"{limit / 2**20:g} MiB" if limit >= 2**20 else f"{limit // 1024} KiB"
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise refuse(f"cannot read: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as fh:
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise refuse("not a regular file; journeys are read from ordinary files")
-            if info.st_size > limit:
-                raise refuse(
-                    f"file is {info.st_size / 2**20:.1f} MiB;"
-                    f" journeys over {limit // 2**20} MiB are refused"
-                )
+        raise ValueError(f"cannot read: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"not a regular file; {what} are read from ordinary files")
+        if info.st_size > limit:
+            raise ValueError(
+                f"file is {info.st_size / 2**20:.1f} MiB; {what} over {size} are refused"
+            )
+        with os.fdopen(fd, "rb", closefd=False) as fh:
             raw = fh.read(limit + 1)
-        except OSError as exc:
-            raise refuse(f"cannot read: {exc.strerror}") from None
+    except OSError as exc:
+        raise ValueError(f"cannot read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
     if len(raw) > limit:
-        raise refuse(f"file is over {limit // 2**20} MiB; journeys over that are refused")
+        raise ValueError(f"file is over {size}; {what} over {size} are refused")
+    return raw
+
+
+def _read(path: Path, name: str) -> str:
+    """The text of a journey file (see :func:`read_regular`), as UTF-8."""
+    kind = _kind(name)
+    try:
+        raw = read_regular(path, MAX_BYTES[kind], "journeys")
+    except ValueError as exc:
+        raise JourneyError([Problem(name, 1, 1, str(exc))]) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -1017,9 +1028,10 @@ class Settings:
         self.path = p
         self.problems: list[Problem] = []
         try:
-            text = p.read_text("utf-8").removeprefix("\ufeff")
-        except (OSError, UnicodeDecodeError) as exc:
+            text = read_regular(p, SETTINGS_BYTES, f"{what}s").decode("utf-8")
+        except (ValueError, UnicodeDecodeError) as exc:
             raise JourneyError([Problem(str(p), 1, 1, f"cannot read {what}: {exc}")]) from None
+        text = text.removeprefix("\ufeff")
         self._src = _Source(str(p), text)
         try:
             root = _compose(text)

@@ -133,16 +133,15 @@ def read_logo(path: str | Path) -> tuple[str, bytes]:
     bytes whose content is PNG, JPEG, GIF, WebP or a static SVG (no script, no
     event handler, no reference outside itself) is read, whatever its name says.
     """
+    from .loader import read_regular
+
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise ValueError(f"logo image not found: {p}")
     try:
-        with p.open("rb") as fh:
-            data = fh.read(LOGO_LIMIT + 1)
-    except OSError as exc:
-        raise ValueError(f"cannot read the logo {p}: {exc.strerror}") from None
-    if len(data) > LOGO_LIMIT:
-        raise ValueError(f"the logo {p} is larger than {LOGO_LIMIT // 1024} KiB")
+        data = read_regular(p, LOGO_LIMIT, "logos")
+    except ValueError as exc:
+        raise ValueError(f"the logo {p}: {exc}") from None
     for magic, kind in _IMAGE_MAGIC:
         if data.startswith(magic):
             return kind, data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable
 
 import networkx as nx
@@ -456,3 +457,57 @@ def test_an_entry_of_volume_zero_gets_nobody() -> None:
         [{"id": "a", "volume": 0, "next": ["won"]}, {"id": "b", "next": ["lost"]}], ["a", "b"]
     )
     assert analyze(j).success_share == 0.5
+
+
+@pytest.mark.parametrize(("n", "eps"), [(450, 1e-300), (1600, 1e-300), (450, 1e-14), (1600, 1e-9)])
+def test_a_large_ring_left_only_through_tiny_exits_is_solved_exactly(n: int, eps: float) -> None:
+    # Past the dense GTH limit the solvers subtracted again: a 450-node ring left through
+    # 1e-300 was a LinAlgError, through 1e-14 success and loss added up to 1.0008.
+    from journeymap.loader import loads
+
+    tps = [{"id": "e", "stage": "s", "next": ["t0"]}]
+    tps += [{"id": f"t{k}", "stage": "s", "next": [f"t{k + 1}"]} for k in range(n - 1)]
+    tps.append(
+        {
+            "id": f"t{n - 1}",
+            "stage": "s",
+            "next": [
+                {"to": "t0", "probability": 1.0 - 2 * eps},
+                {"to": "won", "probability": eps},
+                {"to": "bad", "probability": eps},
+            ],
+        }
+    )
+    doc = {
+        "journey": "ring",
+        "stages": ["s"],
+        "touchpoints": tps,
+        "outcomes": [{"id": "won", "result": "success"}, {"id": "bad", "result": "lost"}],
+        "entries": ["e"],
+    }
+    a = analyze(loads(json.dumps(doc), "ring.json"))
+    assert a.success_probability == {"e": pytest.approx(0.5, rel=1e-9)}
+    assert a.success_share + sum(leak.share for leak in a.leaks) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_sparse_state_reduction_agrees_with_the_dense_one() -> None:
+    import scipy.sparse as sp
+
+    from journeymap.graph import _gth, _gth_sparse
+
+    rng = np.random.default_rng(1)
+    for _ in range(40):
+        m = int(rng.integers(2, 30))
+        dense = (rng.random((m, m)) < 0.25) * rng.random((m, m))
+        for k in range(m):  # a ring keeps it one loop
+            dense[k, (k + 1) % m] = rng.random() + 0.01
+        escape = rng.random(m) * (rng.random(m) < 0.3) * 10.0 ** -rng.integers(0, 200, m)
+        escape[0] += 1e-12
+        rhs = rng.random(m)
+        off = dense.copy()
+        np.fill_diagonal(off, 0.0)
+        for transposed in (False, True):
+            want = _gth(off, escape, rhs, transposed)
+            got = _gth_sparse(sp.csr_matrix(dense), escape, rhs, transposed)
+            assert got is not None
+            np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -278,7 +278,9 @@ def test_oversized_files_are_refused_before_reading(
     monkeypatch.setitem(loader.MAX_BYTES, "yaml", 100)
     f = tmp_path / "big.yaml"
     f.write_text(GOOD)
-    with pytest.raises(JourneyError, match=r"big.yaml:1:1: file is 0.0 MiB; journeys over 0 MiB"):
+    with pytest.raises(
+        JourneyError, match=r"big.yaml:1:1: file is 0.0 MiB; journeys over 0 KiB are refused"
+    ):
         load(f)
 
 
@@ -694,3 +696,15 @@ def test_non_utf8_bytes_are_placed_with_the_files_own_line_breaks(
     with pytest.raises(JourneyError) as info:
         load(f)
     assert str(info.value.problems[0]).startswith(f"{f}:{where}: not UTF-8 text")
+
+
+def test_empty_tagged_scalars_and_raw_c1_in_json_are_problems() -> None:
+    # From the review: `!!int ""` raised IndexError; raw DEL and C1 (CSI) in JSON
+    # strings passed (Python's decoder refuses only U+0000-U+001F).
+    found = problems("journey: x\nstages: [s]\na: !!int ''\nb: !!float ''\n")
+    assert "j.yaml:3:4: '' is not a valid integer" in found
+    assert "j.yaml:4:4: '' is not a valid number" in found
+    text = '{"journey": "x", "title": "a\x9b2Jb", "stages": ["s"], "description": "\x7f"}'
+    found = problems(text, "j.json")
+    assert "j.json:1:27: title: control character U+009B is not allowed in text" in found
+    assert "j.json:1:68: description: control character U+007F is not allowed in text" in found

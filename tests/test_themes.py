@@ -85,7 +85,7 @@ def test_themes_made_in_python_are_checked_too() -> None:
     ("name", "content", "why"),
     [
         ("logo.png", b"root:x:0:0:root:/root:/bin/bash\n", "not a PNG, JPEG, GIF, WebP or safe SVG"),
-        ("logo.png", PNG + b"\0" * LOGO_LIMIT, "larger than 1024 KiB"),
+        ("logo.png", PNG + b"\0" * LOGO_LIMIT, "logos over 1 MiB are refused"),
         ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "<script>"),
         ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "event handler"),
         ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink">'
@@ -112,6 +112,8 @@ def test_a_logo_must_be_a_real_safe_image(
 
 def test_a_logo_that_is_not_there_or_not_a_file(tmp_path: Path) -> None:
     p = theme_file(tmp_path, "logo: /etc\n")
+    assert "not a regular file" in problems(p)[0]
+    p = theme_file(tmp_path, "logo: nowhere.png\n")
     assert "logo image not found" in problems(p)[0]
     (tmp_path / "link.png").symlink_to("/etc/passwd")
     p = theme_file(tmp_path, "logo: link.png\n")
@@ -137,3 +139,28 @@ def test_real_images_are_accepted_whatever_their_name(tmp_path: Path) -> None:
         assert read_logo(tmp_path / name) == (kind, content), name
         t = Theme.from_file(theme_file(tmp_path, f"logo: {name}\n"))
         assert t.logo == str((tmp_path / name).resolve())
+
+
+def test_a_theme_config_or_logo_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    # The review found `--theme fifo.yaml` and `--config fifo.yaml` waiting forever.
+    import os
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    journey = tmp_path / "j.yaml"
+    journey.write_text(
+        "journey: j\nstages: [s]\ntouchpoints: [{id: a, stage: s, next: [won]}]\n"
+        "outcomes: [{id: won, result: success}]\n"
+    )
+    for args in (["render", str(journey), "--theme", str(fifo), "-o", str(tmp_path / "out")],
+                 ["analyze", str(journey), "--config", str(fifo)]):  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-m", "journeymap", *args], capture_output=True, text=True, timeout=60
+        )
+        assert proc.returncode == 1, proc.stderr
+        assert "not a regular file" in proc.stderr
+    os.mkfifo(tmp_path / "logo.png")
+    p = theme_file(tmp_path, "logo: logo.png\n")
+    assert "not a regular file" in problems(p)[0]
