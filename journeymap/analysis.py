@@ -143,7 +143,8 @@ def leaks(journey: Journey, f: Flow, closed: np.ndarray) -> tuple[list[Leak], fl
     dead = is_tp & (f.out_degree == 0)
     lost = np.zeros(f.n)
     kind = np.full(f.n, "", dtype=object)
-    lost[is_tp] = (visits * f.drop)[is_tp]
+    with np.errstate(invalid="ignore", over="ignore"):  # inf visits x 0 drop: no loss
+        lost[is_tp] = np.nan_to_num(visits * f.drop, nan=0.0)[is_tp]
     kind[is_tp & (f.drop > 0)] = "drop-off"
     lost[dead] = visits[dead]
     kind[dead] = "dead-end"

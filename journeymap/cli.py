@@ -213,10 +213,10 @@ def _table(r: Analysis) -> str:
     )
     for f in r.findings:
         lines.append(f"  {f.severity:<7} {f.rule:<24} {f.subject:<24} {f.message}")
-    from .paths import ROUTES_CAP
+    from .paths import routes_text
 
     m = r.metrics
-    routes = f"{m['routes']:,}" if m["routes"] < ROUTES_CAP else f"at least {ROUTES_CAP:,}"
+    routes = routes_text(m["routes"])
     lines.append(
         f"Metrics: {m['touchpoints']} touchpoints, {m['transitions']} transitions,"
         f" {routes} routes entry -> outcome (each loop one step),"

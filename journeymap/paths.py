@@ -52,7 +52,15 @@ if TYPE_CHECKING:
     from .analysis import Analysis
     from .model import Journey
 
-__all__ = ["MAX_ROUTES", "ROUTES_CAP", "Route", "count_routes", "find_paths", "route_key"]
+__all__ = [
+    "MAX_ROUTES",
+    "ROUTES_CAP",
+    "Route",
+    "count_routes",
+    "find_paths",
+    "route_key",
+    "routes_text",
+]
 
 #: Without ``limit``, more paths than this are refused: nobody reads them, and
 #: listing them can take hours.
@@ -548,6 +556,11 @@ class _Search:
                 enter(self._batch(b.nodes[: j + 1] + part.nodes, cum, j, banned))
             enter(b)
         return found
+
+
+def routes_text(count: int) -> str:
+    """A route count for people: a count at :data:`ROUTES_CAP` means "at least"."""
+    return f"{count:,}" if count < ROUTES_CAP else f"at least {ROUTES_CAP:,}"
 
 
 def count_routes(

@@ -20,7 +20,7 @@ from .dot import percent
 from .errors import JourneyError
 from .findings import RULES, Finding, Thresholds
 from .model import Journey, Touchpoint
-from .paths import Route, find_paths
+from .paths import Route, find_paths, routes_text
 
 if TYPE_CHECKING:
     import jinja2
@@ -433,6 +433,7 @@ def _environment(template_dir: str | Path | None, *, html: bool) -> jinja2.Envir
     env.filters["code"] = _markup(_md_code)
     env.filters["num"] = safe(_num)
     env.filters["signed"] = safe(_signed)
+    env.filters["routes"] = safe(routes_text)
     return env
 
 
@@ -450,7 +451,8 @@ def _signed(v: float | None) -> str:
     return "" if v is None else "0" if v == 0 else f"{v:+g}"
 
 
-_NUMBER = re.compile(r"[+-]?[\d,]*\.?\d*%?")
+# A number as the filters write it; at least one digit, so "-" or "" is escaped.
+_NUMBER = re.compile(r"[+-]?(?=[\d,.]*\d)[\d,]*\.?\d*%?")
 
 
 def _md_finalize(value: object) -> object:

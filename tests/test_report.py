@@ -14,6 +14,7 @@ import pytest
 from journeymap import load
 from journeymap.errors import JourneyError
 from journeymap.model import Journey
+from journeymap.paths import ROUTES_CAP
 from journeymap.report import emotion_svg, quadrant_svg, report_html, report_markdown
 
 from .test_analysis import LOOP
@@ -317,3 +318,23 @@ def test_a_failing_template_through_the_cli(cli: Run, tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert "report.html.j2:2: ZeroDivisionError" in done.stderr + done.stdout
+
+
+def test_a_saturated_route_count_reads_at_least(
+    make_journey: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The count stops at ROUTES_CAP; the report said "1,000,000,000,000,000,000 routes".
+    import journeymap.paths
+
+    monkeypatch.setattr(journeymap.paths, "count_routes", lambda *a, **k: ROUTES_CAP)
+    j = make_journey(LOOP)
+    assert "at least 1,000,000,000,000,000,000" in report_html([j])
+    assert "at least 1,000,000,000,000,000,000 routes" in report_markdown([j])
+
+
+def test_markdown_values_without_a_digit_are_escaped_not_taken_for_numbers() -> None:
+    # "-" or "+" alone passed as a number and could start a list item in a custom template.
+    from journeymap.report import _md_finalize
+
+    assert _md_finalize("-") != "-" and _md_finalize("+") != "+"
+    assert _md_finalize("35%") == "35%" and _md_finalize("-1,200.5") == "-1,200.5"
