@@ -177,8 +177,8 @@ class Touchpoint(_Strict):
         - Volumes are divided, never summed to a total that could overflow: the
           touchpoint's volume divides each, and without one they are scaled by
           the largest before they are added up (1e308 + 1e308 is fine).
-        - A share below :data:`NEGLIGIBLE` is 0: no rate is that small, and it
-          keeps expected visits of loops left only through it within floats.
+        - A share below :data:`NEGLIGIBLE` is 0: no rate of customers is that
+          small, and subnormal numbers lose their precision.
         """
         nxt = self.next
         if not nxt:
