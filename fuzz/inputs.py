@@ -406,12 +406,15 @@ def _struct_op(rng: random.Random, doc: dict[str, Any], quick: bool = False) -> 
     elif op == "scale":  # many copies: the analysis and layout at a few hundred nodes
         copies = rng.choice((3, 10, 30))
         extra = []
+        # Earlier operations may have made an id anything (a mapping, a list): only
+        # text ids are copied along.
+        tp_ids = {str(t["id"]) for t in tps if isinstance(t, dict) and isinstance(t.get("id"), str)}
         for c in range(copies):
             for tp in tps:
                 dup = copy.deepcopy(tp)
                 dup["id"] = f"{tp.get('id')}-c{c}"
                 for s in dup.get("next") or []:
-                    if isinstance(s, dict) and s.get("to") in {t.get("id") for t in tps}:
+                    if isinstance(s, dict) and isinstance(s.get("to"), str) and s["to"] in tp_ids:
                         s["to"] = f"{s['to']}-c{c}"
                 extra.append(dup)
         doc["touchpoints"] = [*doc["touchpoints"], *extra]

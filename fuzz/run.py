@@ -152,7 +152,24 @@ class Harness:
     # Inputs ---------------------------------------------------------------------------
 
     def job_for(self, index: int) -> Job:
-        item = self.source.make(index)
+        try:
+            item = self.source.make(index)
+        except Exception as exc:  # the harness's own bug: a finding, not the end of the run
+            import traceback
+
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            sig = f"harness|{type(exc).__name__}@{Path(frame.filename).name}:{frame.lineno}"
+            self.stats.hits[sig] += 1
+            if sig not in self.findings:
+                self.findings[sig] = {
+                    "kind": "harness-error",
+                    "where": "fuzz/inputs.py",
+                    "detail": traceback.format_exc(),
+                    "sig": sig,
+                    "index": index,
+                }
+                print(f"fuzz: #{index} harness error: {exc!r} (see --replay)", file=sys.stderr)
+            item = FuzzInput(index, "text", "input.yaml", b"journey: x\n", f"harness error {sig}")
         where = self.tmp / str(index)
         where.mkdir()
         path = where / item.name
