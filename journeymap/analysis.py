@@ -143,8 +143,10 @@ def leaks(journey: Journey, f: Flow, closed: np.ndarray) -> tuple[list[Leak], fl
     dead = is_tp & (f.out_degree == 0)
     lost = np.zeros(f.n)
     kind = np.full(f.n, "", dtype=object)
-    with np.errstate(invalid="ignore", over="ignore"):  # inf visits x 0 drop: no loss
-        lost[is_tp] = np.nan_to_num(visits * f.drop, nan=0.0)[is_tp]
+    # Visits overflow only where a loop is left at less than 1e-308 a visit, and such
+    # a node has no drop-off (one of at least 1e-9 bounds its visits): no loss there.
+    with np.errstate(invalid="ignore"):
+        lost[is_tp] = np.where(f.drop > 0, visits * f.drop, 0.0)[is_tp]
     kind[is_tp & (f.drop > 0)] = "drop-off"
     lost[dead] = visits[dead]
     kind[dead] = "dead-end"

@@ -511,3 +511,22 @@ def test_sparse_state_reduction_agrees_with_the_dense_one() -> None:
             got = _gth_sparse(sp.csr_matrix(dense), escape, rhs, transposed)
             assert got is not None
             np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_visits_that_overflow_a_float_do_not_poison_the_leaks() -> None:
+    # Found by fuzzing: a loop left at 1e-300 x 4e-24 a visit has more expected visits
+    # than a float holds; the dense solve spread NaN to every node, and success plus
+    # leaks came to 0. Everyone here leaves at t0's drop-off in the end.
+    from journeymap.loader import loads
+
+    text = (
+        '{"journey":"z","stages":["s"],"touchpoints":['
+        '{"id":"t0","stage":"s","next":[{"to":"t0","probability":5e-3},'
+        '{"to":"t2","probability":5e-4},{"to":"t1","probability":5e-5}]},'
+        '{"id":"t1","stage":"s","next":[{"to":"t1","probability":1.0},{"to":"t2","probability":1e-300}]},'
+        '{"id":"t2","stage":"s","next":[{"to":"t1","probability":0.1},"t2",'
+        '{"to":"t0","probability":4e-24}]}],"entries":["t0"]}'
+    )
+    a = analyze(loads(text, "z.json"))
+    assert [(leak.node, leak.kind) for leak in a.leaks] == [("t0", "drop-off")]
+    assert a.success_share + sum(leak.share for leak in a.leaks) == pytest.approx(1.0, abs=1e-9)
