@@ -413,7 +413,8 @@ def _struct_op(rng: random.Random, doc: dict[str, Any], quick: bool = False) -> 
             for tp in tps:
                 dup = copy.deepcopy(tp)
                 dup["id"] = f"{tp.get('id')}-c{c}"
-                for s in dup.get("next") or []:
+                steps = dup.get("next")
+                for s in steps if isinstance(steps, list) else []:  # retyped: anything
                     if isinstance(s, dict) and isinstance(s.get("to"), str) and s["to"] in tp_ids:
                         s["to"] = f"{s['to']}-c{c}"
                 extra.append(dup)
