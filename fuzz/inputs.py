@@ -413,8 +413,8 @@ def _struct_op(rng: random.Random, doc: dict[str, Any], quick: bool = False) -> 
             for tp in tps:
                 dup = copy.deepcopy(tp)
                 dup["id"] = f"{tp.get('id')}-c{c}"
-                steps = dup.get("next")
-                for s in steps if isinstance(steps, list) else []:  # retyped: anything
+                moves = dup.get("next")
+                for s in moves if isinstance(moves, list) else []:  # retyped: anything
                     if isinstance(s, dict) and isinstance(s.get("to"), str) and s["to"] in tp_ids:
                         s["to"] = f"{s['to']}-c{c}"
                 extra.append(dup)
