@@ -17,6 +17,7 @@ from .model import Journey
 
 if TYPE_CHECKING:
     from .findings import Config, Finding
+    from .fixes import Fix
 
 __all__ = ["Analysis", "Leak", "analyze"]
 
@@ -55,6 +56,7 @@ class Analysis:
     leaks: list[Leak]
     findings: list[Finding]
     metrics: dict[str, Any]
+    fix_first: list[Fix]
     flow: Flow = field(repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -72,6 +74,7 @@ class Analysis:
             "leaks": [leak.to_dict() for leak in self.leaks],
             "findings": [finding.to_dict() for finding in self.findings],
             "metrics": self.metrics,
+            "fix_first": [fix.to_dict() for fix in self.fix_first],
         }
 
 
@@ -87,14 +90,16 @@ def _by_id(f: Flow, values: np.ndarray) -> dict[str, float]:
     return dict(sorted(zip((f.ids[i] for i in where), rounded, strict=True)))
 
 
-def success_probability(f: Flow) -> np.ndarray:
+def success_probability(f: Flow, solution: Solution | None = None) -> np.ndarray:
     """Per node, the probability of ending in a success outcome from there.
 
     In [0, 1] by construction (each node's value is a weighted mean of its
     successors' with weights that add up to at most 1, solved without
-    subtracting); clipped only against the last rounding.
+    subtracting); clipped only against the last rounding. ``solution`` is
+    ``Solution.of(f.chain, f.drop)``, passed in where it is reused.
     """
-    x = Solution.of(f.chain, f.drop).solve(f.success.astype(np.float64))
+    solution = solution or Solution.of(f.chain, f.drop)
+    x = solution.solve(f.success.astype(np.float64))
     return np.clip(x, 0.0, 1.0)
 
 
@@ -124,8 +129,8 @@ def entry_weights(journey: Journey, f: Flow) -> np.ndarray:
     return s
 
 
-def leaks(journey: Journey, f: Flow, closed: np.ndarray) -> tuple[list[Leak], float]:
-    """The expected share lost at each place, and the share that succeeds.
+def leaks(journey: Journey, f: Flow, closed: np.ndarray) -> tuple[list[Leak], float, np.ndarray]:
+    """The expected share lost at each place, the share that succeeds, and the visits.
 
     Expected visits v solve v = s + Q^T v over the absorbing chain, with the loops
     that nobody leaves cut open (their nodes absorb what enters them). What is lost
@@ -163,12 +168,13 @@ def leaks(journey: Journey, f: Flow, closed: np.ndarray) -> tuple[list[Leak], fl
     ids = [f.ids[i] for i in places.tolist()]
     ranked = sorted(zip(shares, ids, kind[places].tolist(), strict=True))
     found = [Leak(node, how, -share + 0.0) for share, node, how in ranked]
-    return found, _clean(min(1.0, float(visits[f.success].sum())))
+    return found, _clean(min(1.0, float(visits[f.success].sum()))), visits
 
 
 def analyze(journey: Journey, config: Config | None = None) -> Analysis:
     """Everything ``journeymap analyze`` reports; ``config`` tunes the findings."""
     from .findings import _Facts, find
+    from .fixes import fix_first
     from .paths import _closed_loops
 
     f = flow(journey)
@@ -197,8 +203,9 @@ def analyze(journey: Journey, config: Config | None = None) -> Analysis:
         closed_groups.setdefault(int(labels[i]), []).append(f.ids[i])
     closed_loops = sorted(sorted(g) for g in closed_groups.values())
 
-    x = success_probability(f)
-    lost_at, success_share = leaks(journey, f, closed)
+    solution = Solution.of(f.chain, f.drop)
+    x = success_probability(f, solution)
+    lost_at, success_share, visits = leaks(journey, f, closed)
     dead_ends = sorted(ids[dead])
     unreachable = sorted(ids[~reached])
     trap_ids = sorted(ids[traps])
@@ -217,6 +224,7 @@ def analyze(journey: Journey, config: Config | None = None) -> Analysis:
         leaks=lost_at,
         findings=find(facts, config),
         metrics=metrics(journey, f, len(loops)),
+        fix_first=fix_first(f, solution, x, visits),
         flow=f,
     )
 

@@ -1,0 +1,310 @@
+"""What to fix first: the gain in success from each single improvement.
+
+Two kinds of improvement are ranked, each a change to one touchpoint's row of
+the chain:
+
+- ``drop-off``: a touchpoint's drop-off d is halved; the freed d/2 goes to its
+  transitions in proportion to their probabilities (each p becomes p(1 + a),
+  a = (d/2) / (1 - d)).
+- ``lost-transition``: a transition into a lost outcome (probability p) is
+  halved; the freed p/2 goes to the touchpoint's other transitions in
+  proportion (each becomes q(1 + a), a = (p/2) / (their sum)). Skipped where
+  the touchpoint has no other transition to take it.
+
+Both move a share of row i onto i's own transitions, so with x the success
+probabilities, v the expected visits from the entries and N the fundamental
+matrix (I - Q)^-1, Sherman and Morrison give the gain in success share in
+closed form::
+
+    gain = v_i * a * x_i / (1 - a * (N_ii - 1))
+
+since the changed row's product with x is a * x_i (the freed share lands
+where x_i's own mix goes; a lost outcome has x = 0) and with N's column i is
+a * (N_ii - 1), the expected returns to i. Everything but N_ii is already known
+from the analysis. N_ii is 1 (or 1 / (1 - q_ii) with a self-loop) outside
+loops, and within a loop it is the diagonal of the inverse of that loop's
+I - Q_C (returns never leave the loop): one dense inverse per loop, by GTH
+state reduction up to :data:`~journeymap.graph.GTH_LIMIT` touchpoints, by
+LAPACK up to :data:`DENSE_LIMIT`.
+
+Larger loops (a generated journey whose rework ties thousands of touchpoints
+together) would need the diagonal of a big inverse, which no cheap method gives
+exactly. There each gain is first bracketed: N_ii - 1 is at least 0 and at
+most (what stays in the loop) / (what leaves it), so the gain lies between the
+value with no returns and at most twice that. The brackets are then resolved
+exactly, one sparse solve each, from the largest upper bound down, until the
+top :data:`CERTAIN` are exact and known to be the top ones (or
+:data:`REFINE_MAX` solves are spent); what is left is reported with
+``exact: false`` and its bracket (``gain`` the lower bound, ``gain_max`` the
+upper).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from .graph import Flow, Solution
+
+__all__ = ["CERTAIN", "DENSE_LIMIT", "REFINE_MAX", "Fix", "fix_first"]
+
+#: Loops up to this many touchpoints get their returns from one dense inverse.
+DENSE_LIMIT = 1500
+#: In larger loops, brackets are resolved until this many top items are exact and certain...
+CERTAIN = 5
+#: ... or this many sparse solves are spent.
+REFINE_MAX = 20
+
+Floats = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One improvement and what it gains, as a share of the customers who start.
+
+    ``subject`` is a touchpoint id (``drop-off``) or ``SOURCE -> OUTCOME``
+    (``lost-transition``); ``now`` is the drop-off or the transition's
+    probability as it is. Where ``exact`` is false, ``gain`` is a lower bound
+    and ``gain_max`` an upper one (see the module docstring).
+    """
+
+    subject: str
+    kind: str
+    now: float
+    gain: float
+    exact: bool = True
+    gain_max: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "subject": self.subject,
+            "kind": self.kind,
+            "now": self.now,
+            "gain": self.gain,
+        }
+        if not self.exact:
+            found["exact"] = False
+            found["gain_max"] = self.gain_max
+        return found
+
+    @property
+    def per_thousand(self) -> float:
+        """Customers kept per 1,000 who start: how the CLI and report show the gain."""
+        return self.gain * 1000
+
+
+def _round(values: Floats) -> list[float]:
+    """12 digits, like the rest of the analysis; -0.0 becomes 0.0."""
+    return (np.round(values, 12) + 0.0).tolist()
+
+
+def fix_first(f: Flow, solution: Solution, success: Floats, visits: Floats) -> list[Fix]:
+    """Every improvement and its exact gain, largest first, then by subject.
+
+    ``solution`` is ``Solution.of(f.chain, f.drop)``, ``success`` the success
+    probability per node and ``visits`` the expected visits per node of the
+    customers who start (as :func:`journeymap.analysis.leaks` computes them).
+    """
+    t = f.n_touchpoints
+    row_sum = np.bincount(f.src, weights=f.prob, minlength=f.n)
+
+    # The candidates: (node, a, now, subject, kind), as parallel arrays.
+    drop_nodes = np.flatnonzero((f.drop[:t] > 0) & (f.drop[:t] < 1) & (row_sum[:t] > 0))
+    drop_a = (f.drop[drop_nodes] / 2) / row_sum[drop_nodes]
+    lost_edges = np.flatnonzero(f.lost[f.dst] & (f.prob > 0))
+    others = row_sum[f.src[lost_edges]] - f.prob[lost_edges]
+    keep = others > 0
+    lost_edges, others = lost_edges[keep], others[keep]
+    lost_a = (f.prob[lost_edges] / 2) / others
+
+    nodes = np.concatenate([drop_nodes, f.src[lost_edges]]).astype(np.int64)
+    a = np.concatenate([drop_a, lost_a])
+    now = np.concatenate([f.drop[drop_nodes], f.prob[lost_edges]])
+    subjects = [f.ids[i] for i in drop_nodes.tolist()] + [
+        f"{f.ids[s]} -> {f.ids[d]}"
+        for s, d in zip(f.src[lost_edges].tolist(), f.dst[lost_edges].tolist(), strict=True)
+    ]
+    kinds = ["drop-off"] * len(drop_nodes) + ["lost-transition"] * len(lost_edges)
+    if not len(nodes):
+        return []
+
+    first = visits[nodes] * a * success[nodes]  # the gain if nobody came back
+    returns, upper_returns = _returns(solution, np.unique(nodes))
+    low = np.zeros(len(nodes))
+    high = np.zeros(len(nodes))
+    known = ~np.isnan(returns[nodes])
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        exact_gain = first / (1 - a * np.where(known, returns[nodes], 0.0))
+        high_gain = first / (1 - a * upper_returns[nodes])
+    low[known] = exact_gain[known]
+    high[known] = exact_gain[known]
+    low[~known] = first[~known]
+    high[~known] = high_gain[~known]
+    # Returns need what the change does not free (a customer who comes back did not
+    # leave), so the denominator is at least 1/2: never more than twice the first order.
+    high[~known] = np.minimum(high[~known], 2 * first[~known])
+
+    if (~known).any():
+        _refine(solution, nodes, a, first, returns, low, high, known)
+
+    low = np.clip(np.nan_to_num(low, nan=0.0, posinf=1.0), 0.0, 1.0)
+    high = np.clip(np.nan_to_num(high, nan=0.0, posinf=1.0), 0.0, 1.0)
+    gains = _round(low)
+    tops = _round(high)
+    nows = _round(now)
+    # A bracket narrower than the 12 digits reported is an exact answer.
+    exact = [k or g == h for k, g, h in zip(known.tolist(), gains, tops, strict=True)]
+    order = sorted(range(len(nodes)), key=lambda k: (-gains[k], subjects[k], kinds[k]))
+    return [
+        Fix(subjects[k], kinds[k], nows[k], gains[k], exact[k], None if exact[k] else tops[k])
+        for k in order
+    ]
+
+
+def _returns(solution: Solution, wanted: NDArray[np.int64]) -> tuple[Floats, Floats]:
+    """N_ii - 1, the expected returns to each wanted node, and an upper bound of it.
+
+    NaN where only the bound is known (a loop larger than :data:`DENSE_LIMIT`).
+    """
+    from .graph import GTH_LIMIT, NEARLY_CLOSED, _gth
+
+    q = solution.matrix
+    n = q.shape[0]
+    returns = np.zeros(n)
+    upper = np.zeros(n)
+    diagonal = q.diagonal()
+    labels = solution.labels
+    sizes = np.bincount(labels)
+    alone = wanted[sizes[labels[wanted]] == 1]
+    # A node alone: it comes back only through its self-loop, q/(1-q) times.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        own = np.where(diagonal[alone] > 0, diagonal[alone] / solution.exits[alone], 0.0)
+    returns[alone] = own
+    upper[alone] = own
+    in_loops = wanted[sizes[labels[wanted]] > 1]
+    if not len(in_loops):
+        return returns, upper
+    order = np.argsort(labels, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    for comp in np.unique(labels[in_loops]).tolist():
+        members = order[starts[comp] : starts[comp + 1]]
+        m = len(members)
+        escape = solution.escape[members]
+        exits = solution.exits[members]
+        # What stays in the loop a step, over what leaves it: the returns if every
+        # step that stays came back.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stay = np.where(escape > 0, (exits - escape + diagonal[members]) / escape, np.inf)
+        upper[members] = stay
+        if m > DENSE_LIMIT:
+            returns[members] = np.nan
+            continue
+        sub = q[members][:, members].toarray()
+        if m <= GTH_LIMIT or escape.sum() <= NEARLY_CLOSED * exits.sum():
+            np.fill_diagonal(sub, 0.0)
+            inverse = _gth(sub, escape, np.eye(m), False)
+        else:
+            dense = -sub
+            np.fill_diagonal(dense, exits)
+            inverse = np.linalg.inv(dense)
+        returns[members] = np.maximum(np.diagonal(inverse) - 1.0, 0.0)
+    return returns, upper
+
+
+def _refine(
+    solution: Solution,
+    nodes: NDArray[np.int64],
+    a: Floats,
+    first: Floats,
+    returns: Floats,
+    low: Floats,
+    high: Floats,
+    known: NDArray[np.bool_],
+) -> None:
+    """Resolve brackets in large loops, largest upper bound first (in place).
+
+    Stops when :data:`CERTAIN` exact gains are at least every open upper bound,
+    so the top ones are exact and known to be the top, or after
+    :data:`REFINE_MAX` solves. Deterministic: the order depends on the numbers only.
+    """
+    labels = solution.labels
+    order = np.argsort(labels, kind="stable")
+    sizes = np.bincount(labels)
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    from .graph import NEARLY_CLOSED
+
+    systems: dict[int, tuple[Any, dict[int, int]]] = {}
+    # Loops an iterative solve cannot answer to full precision (nearly closed, or
+    # failing): their brackets stay open rather than hold a wrong number.
+    hopeless = np.zeros(len(nodes), dtype=bool)
+    solves = 0
+    while True:
+        open_items = np.flatnonzero(~known & ~hopeless)
+        if not len(open_items):
+            return
+        best_open = open_items[np.lexsort((open_items, -high[open_items]))[0]]
+        bound = high[best_open]
+        settled = np.count_nonzero(known & (low >= bound))
+        if settled >= CERTAIN or bound <= 0 or solves >= REFINE_MAX:
+            return
+        node = int(nodes[best_open])
+        comp = int(labels[node])
+        same = np.flatnonzero((nodes == node) & ~known)
+        members = order[starts[comp] : starts[comp + 1]]
+        if solution.escape[members].sum() <= NEARLY_CLOSED * solution.exits[members].sum():
+            hopeless[labels[nodes] == comp] = True
+            continue
+        if comp not in systems:
+            systems[comp] = (_system(solution, members), {int(v): k for k, v in enumerate(members)})
+        matrix, position = systems[comp]
+        rhs = np.zeros(matrix.shape[0])
+        rhs[position[node]] = 1.0
+        solves += 1
+        found = _solve(matrix, rhs)
+        if found is None:
+            hopeless[same] = True
+            continue
+        returns[node] = max(float(found[position[node]]) - 1.0, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gain = first[same] / (1 - a[same] * returns[node])
+        low[same] = gain
+        high[same] = gain
+        known[same] = True
+
+
+def _system(solution: Solution, members: NDArray[np.int64]) -> Any:
+    """I - Q_C of one loop, with each diagonal as the sum of the node's exits."""
+    import scipy.sparse as sp
+
+    sub = solution.matrix[members][:, members].tocoo()
+    off = sub.row != sub.col
+    m = len(members)
+    return sp.csr_matrix(
+        (
+            np.concatenate([-sub.data[off], solution.exits[members]]),
+            (
+                np.concatenate([sub.row[off], np.arange(m)]),
+                np.concatenate([sub.col[off], np.arange(m)]),
+            ),
+        ),
+        shape=(m, m),
+    )
+
+
+def _solve(matrix: Any, rhs: Floats) -> Floats | None:
+    """The solve of :func:`journeymap.graph._solve_sparse`, or None where it fails."""
+    import warnings
+
+    from .graph import _solve_sparse
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            x = _solve_sparse(matrix, rhs)
+        except (np.linalg.LinAlgError, RuntimeWarning, UserWarning):
+            return None
+    return x if np.all(np.isfinite(x)) else None
