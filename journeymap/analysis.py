@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .findings import Config, Finding
     from .fixes import Fix
 
-__all__ = ["Analysis", "Leak", "analyze"]
+__all__ = ["Analysis", "Leak", "analyze", "fixes_of"]
 
 
 @dataclass(frozen=True)
@@ -227,6 +227,17 @@ def analyze(journey: Journey, config: Config | None = None) -> Analysis:
         fix_first=fix_first(f, solution, x, visits),
         flow=f,
     )
+
+
+def fixes_of(journey: Journey) -> list[Fix]:
+    """The fix-first ranking alone (as in :func:`analyze`), for ``journeymap paths``."""
+    from .fixes import fix_first
+    from .paths import _closed_loops
+
+    f = flow(journey)
+    solution = Solution.of(f.chain, f.drop)
+    _, _, visits = leaks(journey, f, _closed_loops(f))
+    return fix_first(f, solution, success_probability(f, solution), visits)
 
 
 def metrics(journey: Journey, f: Flow, loops: int) -> dict[str, Any]:

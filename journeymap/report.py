@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 __all__ = ["report_html", "report_markdown"]
 
 LOST_PATHS = 10
+#: How many fixes the report lists (all of them are in ``analyze --format json``).
+FIX_FIRST = 5
 SEVERITY_ORDER = ("error", "warning", "info")
 
 
@@ -48,6 +50,7 @@ class _Section:
     no_owner: list[Touchpoint]
     findings_by_severity: list[tuple[str, list[tuple[str, list[Finding]]]]]
     important_but_poor: frozenset[str]  # touchpoint ids, as the finding of that name says
+    fixes: list[dict[str, str]]  # the top fixes: gain, what, where (a touchpoint id)
 
     def count(self, severity: str) -> int:
         return sum(
@@ -305,6 +308,17 @@ def _link_cards(svg: str, anchor: str) -> str:
     )
 
 
+def _fixes(j: Journey, a: Analysis) -> list[dict[str, str]]:
+    """The top fixes in words, with the touchpoint each is about (for its link)."""
+    from .fixes import describe, gain_text
+
+    titles = {k: n.title for k, n in j.nodes.items()}
+    return [
+        {"gain": gain_text(fx), "what": describe(fx, titles), "at": fx.subject.partition(" -> ")[0]}
+        for fx in a.fix_first[:FIX_FIRST]
+    ]
+
+
 def _by_rule(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
     """Findings of one severity grouped by rule, biggest group last (they are the long lists)."""
     groups: dict[str, list[Finding]] = {}
@@ -356,6 +370,7 @@ def _sections(journeys: Sequence[Journey], theme: str | None) -> list[_Section]:
                 important_but_poor=frozenset(
                     f.subject for f in a.findings if f.rule == "important-but-poor"
                 ),
+                fixes=_fixes(j, a),
             )
         )
     return sections

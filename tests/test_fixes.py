@@ -141,7 +141,9 @@ def _ring(n: int) -> str:
         seen: dict[str, dict[str, Any]] = {}
         for t in out:
             if t["to"] in seen:
-                seen[t["to"]]["probability"] = round(seen[t["to"]]["probability"] + t["probability"], 3)
+                seen[t["to"]]["probability"] = round(
+                    seen[t["to"]]["probability"] + t["probability"], 3
+                )
             else:
                 seen[t["to"]] = t
         tps.append({"id": f"t{i}", "stage": "s", "next": list(seen.values())})
