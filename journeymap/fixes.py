@@ -293,14 +293,15 @@ def _refine(
         if comp not in systems:
             systems[comp] = (_system(solution, members), {int(v): k for k, v in enumerate(members)})
         matrix, position = systems[comp]
-        rhs = np.zeros(matrix.shape[0])
-        rhs[position[node]] = 1.0
+        # N = I + N Q, so N_ii - 1 is entry i of N times what flows into i: solved for
+        # directly, nothing is subtracted from N_ii (which is 1.000001 here).
+        into = solution.matrix[members, node].toarray().ravel()
         solves += 1
-        found = _solve(matrix, rhs)
+        found = _solve(matrix, into)
         if found is None:
             hopeless[same] = True
             continue
-        returns[node] = max(float(found[position[node]]) - 1.0, 0.0)
+        returns[node] = max(float(found[position[node]]), 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             gain = first[same] / (1 - a[same] * returns[node])
         low[same] = gain
