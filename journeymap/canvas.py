@@ -34,6 +34,12 @@ CARD_PAD = 8.0
 LINE = 1.3  # line height, in font sizes
 FONT = 12.0
 FALLBACKS = '"Noto Sans CJK SC", "Noto Sans Arabic", "Noto Color Emoji", sans-serif'
+# The marker of a touchpoint the firm starts (initiative: firm), proactive success
+# rather than reactive service; DejaVu Sans has the arrow.
+FIRM_BADGE = "↗ firm reaches out"
+BADGE_FONT = FONT * 0.85
+BADGE_PAD = 3.0  # above and below the text
+BADGE_SIDE = 7.0  # left and right of it: room for bold text drawn wider than measured
 
 
 @lru_cache(maxsize=1)
@@ -240,8 +246,12 @@ def _card(
     small = FONT * 0.85
     tag_lines = wrap("  ".join(tags), inner, small * 0.9) if tags else []
     sub_lines = wrap(sub, inner, small) if sub else []
+    firm = isinstance(node, Touchpoint) and node.initiative == "firm"
+    badge_lines = wrap(FIRM_BADGE, inner - 2 * BADGE_SIDE, BADGE_FONT, bold=True) if firm else []
+    badge_h = len(badge_lines) * BADGE_FONT * LINE + 2 * BADGE_PAD if firm else 0.0
     h = (
         CARD_PAD * 2
+        + (badge_h + 4 if firm else 0.0)
         + (len(tag_lines) * small * 0.9 + len(title) * FONT + len(sub_lines) * small) * LINE
     )
     c.svg.append(
@@ -250,6 +260,19 @@ def _card(
         f'fill="{esc(fill)}" stroke="{esc(border)}" stroke-width="1.4"{dash}/>'
     )
     yy = y + CARD_PAD
+    if firm:
+        # A pill in the card's top corner: the theme's background inside the accent's
+        # outline, so the text keeps the theme's own contrast in every theme.
+        bw = max(text_width(line, BADGE_FONT, bold=True) for line in badge_lines)
+        c.svg.append(
+            f'<rect class="cv-badge" x="{x + CARD_PAD:.1f}" y="{yy:.1f}" '
+            f'width="{bw + 2 * BADGE_SIDE:.1f}" height="{badge_h:.1f}" rx="{badge_h / 2:.1f}" '
+            f'fill="{esc(t.background)}" stroke="{esc(t.accent)}" stroke-width="1.4"/>'
+        )
+        c.svg.append(
+            _text(x + CARD_PAD + BADGE_SIDE, yy + BADGE_PAD, badge_lines, BADGE_FONT, "firm", True)
+        )
+        yy += badge_h + 4
     if tag_lines:
         bad = any(tag in ("DEAD END", "TRAP", "✕ LOST") for tag in tags)
         cls = "tag tag-bad" if bad else "tag"

@@ -12,15 +12,28 @@ import re
 from functools import cached_property
 from typing import Annotated, Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 from pydantic.dataclasses import dataclass as validated_dataclass
+from pydantic_core import PydanticCustomError
+
+from .errors import did_you_mean
 
 __all__ = [
     "DURATION_UNITS",
     "NEGLIGIBLE",
     "TOLERANCE",
     "Importance",
+    "Initiative",
     "Journey",
+    "Kind",
     "Outcome",
     "Persona",
     "Stage",
@@ -41,6 +54,32 @@ Duration = Annotated[str, Field(pattern=DURATION)]
 Count = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
 Score = Annotated[int, Field(ge=1, le=5, strict=True)]
 Text = Annotated[str, Field(max_length=10_000)]
+
+
+def _one_of(*allowed: str) -> BeforeValidator:
+    """Refuse a value outside ``allowed`` with a "did you mean" (``initiative: frim``).
+
+    Pydantic's own refusal of a ``Literal`` names the choices but not the closest
+    one. The error keeps pydantic's ``literal_error`` type and wording, so the
+    loader words and places it like every other refused choice. It runs only for
+    a key that is written (a default is never validated): free for files without it.
+    """
+    quoted = [f"'{a}'" for a in allowed]
+    expected = f"{', '.join(quoted[:-1])} or {quoted[-1]}" if len(quoted) > 1 else quoted[0]
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and value in allowed:
+            return value
+        hint = did_you_mean(value, allowed) if isinstance(value, str) else ""
+        raise PydanticCustomError("literal_error", f"Input should be {expected}{hint}")
+
+    return BeforeValidator(check)
+
+
+#: Who starts a touchpoint: the customer (reactive service) or the firm (proactive success).
+Initiative = Annotated[Literal["customer", "firm"], _one_of("customer", "firm")]
+#: Which kind of journey a file holds; it picks the built-in checklist (see coverage).
+Kind = Annotated[Literal["candidate", "client", "other"], _one_of("candidate", "client", "other")]
 
 # Numbers that add up to 1 within this (relative) tolerance add up to 1; see
 # Touchpoint.shares. The loader refuses sums above 1 beyond it.
@@ -136,6 +175,14 @@ class Touchpoint(_Strict):
     emotion: Annotated[float, Field(ge=-2, le=2, allow_inf_nan=False, strict=True)] | None = None
     pain_points: list[Text] = Field(default_factory=list)
     opportunities: list[Text] = Field(default_factory=list)
+    # Who starts it: the customer (service, reactive) or the firm (success, proactive).
+    initiative: Initiative = "customer"
+    # Free words ("billing", "site visit"), matched by the checklist of overlooked touchpoints.
+    tags: list[Text] = Field(default_factory=list)
+    # What the customer must provide here ("work history", "ID documents").
+    asks: list[Text] = Field(default_factory=list)
+    # Touchpoints whose history this one knows: a handoff from them is not a cold one.
+    knows: list[Id] = Field(default_factory=list)
     next: list[Transition] = Field(default_factory=list)
 
     @field_validator("next", mode="before")
@@ -245,6 +292,8 @@ class Journey(_Strict):
     journey: Annotated[str, Field(pattern=SLUG, max_length=100)]
     title: Text = ""
     description: Text | None = None
+    # candidate | client | other: which built-in checklist of touchpoints applies.
+    kind: Kind = "other"
     persona: Persona | None = None
     stages: Annotated[list[Stage], Field(min_length=1)]
     touchpoints: Annotated[list[Touchpoint], Field(min_length=1)]

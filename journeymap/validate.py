@@ -33,7 +33,13 @@ class Issue:
 
 
 def check(journey: Journey) -> list[Issue]:
-    return [*_ids(journey), *_stages(journey), *_transitions(journey), *_entries(journey)]
+    return [
+        *_ids(journey),
+        *_stages(journey),
+        *_transitions(journey),
+        *_entries(journey),
+        *_knows(journey),
+    ]
 
 
 def _ids(j: Journey) -> Iterator[Issue]:
@@ -200,3 +206,36 @@ def _entries(j: Journey) -> Iterator[Issue]:
             )
         elif entry not in touchpoints:
             yield Issue(("entries", i), f"entry '{entry}' is an outcome; entries are touchpoints")
+
+
+def _knows(j: Journey) -> Iterator[Issue]:
+    """Each ``knows`` names a touchpoint: what a touchpoint knows is another one's history.
+
+    An outcome has no history to know (customers end there), so it is refused with
+    its own message rather than a suggestion. Journeys without ``knows`` (nearly all
+    big ones) cost one pass over the touchpoints.
+    """
+    touchpoints: set[str] | None = None
+    ids: list[str] = []
+    for i, tp in enumerate(j.touchpoints):
+        if not tp.knows:
+            continue
+        if touchpoints is None:
+            ids = [t.id for t in j.touchpoints]
+            touchpoints = set(ids)
+        for k, ident in enumerate(tp.knows):
+            if ident in touchpoints:
+                continue
+            where: Path = ("touchpoints", i, "knows", k)
+            if ident in j.nodes:
+                yield Issue(
+                    where,
+                    f"knows: '{ident}' is an outcome; name the touchpoints whose history"
+                    f" '{tp.id}' knows",
+                )
+            else:
+                yield Issue(
+                    where,
+                    f"knows: '{ident}' is not a touchpoint" + did_you_mean(ident, ids),
+                    refs=(ident,),
+                )

@@ -193,3 +193,44 @@ def test_hostile_titles_and_theme_values_stay_text(tmp_path: Path) -> None:
     assert "display:none" not in style
     fills = [e.get("fill") for e in root.iter(f"{SVG}rect")]
     assert '#000"/><script>alert(2)</script><rect x="' in fills  # an attribute value, whole
+
+
+def test_cards_the_firm_starts_carry_a_marker_inside_the_card(make_journey: Make) -> None:
+    j = make_journey(
+        """\
+        journey: j
+        stages: [a]
+        touchpoints:
+          - {id: call, stage: a, initiative: firm, title: '<b>Call</b> & "x"'}
+          - {id: wait, stage: a, title: Waits for a call}
+          - {id: back, stage: a, initiative: firm, layer: backstage, title: A very long title that wraps over several lines of the card}
+        """
+    )
+    svg = canvas_svg(j)
+    root = ET.fromstring(svg)  # escaped: still well-formed, the title stays text
+    cards = {g.get("id"): g for g in root.iter(f"{SVG}g") if g.get("class") == "cv-card"}
+    marked = {
+        ident
+        for ident, g in cards.items()
+        if "↗ firm reaches out" in " ".join("".join(t.itertext()) for t in g.iter(f"{SVG}text"))
+    }
+    assert marked == {"canvas-tp-call", "canvas-tp-back"}
+    assert '<b>Call</b> & "x"' in words_in(svg)
+    for ident in marked:
+        outline, badge = cards[ident].findall(f"{SVG}rect")
+        assert badge.get("class") == "cv-badge"
+        x, y, w, h = (float(outline.get(k) or 0) for k in ("x", "y", "width", "height"))
+        bx, by, bw, bh = (float(badge.get(k) or 0) for k in ("x", "y", "width", "height"))
+        assert x < bx and bx + bw < x + w and y < by and by + bh < y + h
+    c = layout(j)
+    no_overlaps([b for b in c.boxes if b.kind == "card"])
+    assert svg == canvas_svg(j)  # same bytes
+
+
+def test_the_example_canvases_mark_every_proactive_touchpoint() -> None:
+    for name in ("candidate", "client"):
+        j = load(EXAMPLES / f"{name}.yaml")
+        svg = canvas_svg(j)
+        firm = [tp for tp in j.touchpoints if tp.initiative == "firm"]
+        assert firm
+        assert svg.count('class="cv-badge"') == len(firm)

@@ -708,3 +708,137 @@ def test_empty_tagged_scalars_and_raw_c1_in_json_are_problems() -> None:
     found = problems(text, "j.json")
     assert "j.json:1:27: title: control character U+009B is not allowed in text" in found
     assert "j.json:1:68: description: control character U+007F is not allowed in text" in found
+
+
+# --- service and success, tags, asks, knows (issue #14) ------------------------------------
+
+NEW_FIELDS = """\
+journey: x
+kind: clinet
+stages: [a]
+touchpoints:
+  - id: apply
+    stage: a
+    initiative: frim
+    tags: [billing, 2024]
+    asks: work history
+    next: [interview]
+  - id: interview
+    stage: a
+    tags:
+      - site visit
+      - {visit: site}
+    asks: [work history, [ID]]
+    knows: [aply, done, 'no id']
+    next: [done]
+outcomes:
+  - {id: done, result: success}
+"""
+
+
+def test_bad_new_fields_are_placed_with_did_you_mean() -> None:
+    assert problems(NEW_FIELDS) == [
+        "j.yaml:2:7: kind: 'clinet' is not allowed; 'candidate', 'client' or 'other'"
+        " (did you mean 'client'?)",
+        "j.yaml:7:17: initiative: 'frim' is not allowed; 'customer' or 'firm'"
+        " (did you mean 'firm'?)",
+        "j.yaml:8:21: 1: Input should be a valid string, got 2024",
+        "j.yaml:9:11: asks: Input should be a valid list, got 'work history'",
+        "j.yaml:15:9: 1: Input should be a valid string",
+        "j.yaml:16:26: 1: Input should be a valid string",
+        # the touchpoint is checked against the others too, though it has field errors
+        "j.yaml:17:13: knows: 'aply' is not a touchpoint (did you mean 'apply'?)",
+        "j.yaml:17:19: knows: 'done' is an outcome; name the touchpoints whose history"
+        " 'interview' knows",
+        "j.yaml:17:25: 'no id' is not a valid id: use letters, digits, '-', '_' and '.',"
+        " starting with a letter or digit",
+    ]
+
+
+def test_knows_names_touchpoints() -> None:
+    found = problems(
+        """\
+        journey: x
+        stages: [a]
+        touchpoints:
+          - id: apply
+            stage: a
+            next: [interview]
+          - id: interview
+            stage: a
+            knows: [aply, done, apply, interveiw]
+            next: [done]
+        outcomes:
+          - {id: done, result: success}
+        """
+    )
+    assert found == [
+        "j.yaml:9:13: knows: 'aply' is not a touchpoint (did you mean 'apply'?)",
+        "j.yaml:9:19: knows: 'done' is an outcome; name the touchpoints whose history"
+        " 'interview' knows",
+        "j.yaml:9:32: knows: 'interveiw' is not a touchpoint (did you mean 'interview'?)",
+    ]
+
+
+def test_a_knows_problem_beside_a_broken_touchpoint_keeps_its_line() -> None:
+    """The touchpoint before is dropped (a bad initiative) and the rest still checked."""
+    found = problems(
+        """\
+        journey: x
+        stages: [a]
+        touchpoints:
+          - {id: apply, stage: a, initiative: fimr, next: [interview]}
+          - {id: interview, stage: a, knows: [intreview], next: [done]}
+        outcomes: [{id: done, result: success}]
+        """
+    )
+    assert found == [
+        "j.yaml:4:39: initiative: 'fimr' is not allowed; 'customer' or 'firm'"
+        " (did you mean 'firm'?)",
+        "j.yaml:5:39: knows: 'intreview' is not a touchpoint (did you mean 'interview'?)",
+    ]
+
+
+def test_the_new_fields_load_from_json_with_positions(tmp_path: Path) -> None:
+    good = {
+        "journey": "j",
+        "kind": "client",
+        "stages": ["a"],
+        "touchpoints": [
+            {"id": "t", "stage": "a", "initiative": "firm", "tags": ["billing"], "next": ["u"]},
+            {"id": "u", "stage": "a", "asks": ["order details"], "knows": ["t"]},
+        ],
+    }
+    f = tmp_path / "j.json"
+    f.write_text(json.dumps(good, indent=1))
+    j = load(f)
+    assert j.kind == "client"
+    assert [tp.initiative for tp in j.touchpoints] == ["firm", "customer"]
+    assert j.touchpoints[1].knows == ["t"]
+    good["touchpoints"][1]["knows"] = ["x"]  # type: ignore[index]
+    text = json.dumps(good, indent=1)
+    f.write_text(text)
+    with pytest.raises(JourneyError) as info:
+        load(f)
+    (problem,) = info.value.problems
+    where = text.index('"x"')
+    line = text.count("\n", 0, where) + 1
+    assert (problem.line, problem.column) == (line, where - text.rindex("\n", 0, where))
+    assert problem.message == "knows: 'x' is not a touchpoint"
+
+
+def test_validate_places_bad_new_fields_from_the_command_line(tmp_path: Path) -> None:
+    from .conftest import run_cli
+
+    f = tmp_path / "j.yaml"
+    f.write_text(NEW_FIELDS)
+    r = run_cli("validate", f)
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr
+    lines = r.stderr.splitlines()
+    assert lines[0] == (
+        f"{f}:2:7: kind: 'clinet' is not allowed; 'candidate', 'client' or 'other'"
+        " (did you mean 'client'?)"
+    )
+    assert f"{f}:7:17: initiative: 'frim' is not allowed; 'customer' or 'firm'" in lines[1]
+    assert lines[-1] == "9 problems in 1 file"

@@ -1,4 +1,5 @@
-"""Touchpoint.shares(): the one place volumes and probabilities become shares."""
+"""The model: Touchpoint.shares(), the one place volumes and probabilities become shares,
+and the fields that need no whole journey to check."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import math
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
-from journeymap.model import Touchpoint, Transition, parse_duration, title_from_id
+from journeymap.model import Journey, Touchpoint, Transition, parse_duration, title_from_id
 
 
 def tp(volume: float | None = None, *transitions: dict[str, object]) -> Touchpoint:
@@ -131,3 +133,49 @@ def test_subnormal_shares_are_zero() -> None:
     ).shares()
     assert shares == [1.0, 0.0]
     assert drop == 0.0
+
+
+# --- service and success, tags, asks, knows (issue #14) ------------------------------------
+
+
+def test_new_fields_default_to_saying_nothing() -> None:
+    t = Touchpoint.model_validate({"id": "t", "stage": "s"})
+    assert (t.initiative, t.tags, t.asks, t.knows) == ("customer", [], [], [])
+    j = Journey.model_validate(
+        {"journey": "j", "stages": ["s"], "touchpoints": [{"id": "t", "stage": "s"}]}
+    )
+    assert j.kind == "other"
+
+
+def test_new_fields_keep_what_is_written() -> None:
+    t = Touchpoint.model_validate(
+        {
+            "id": "t",
+            "stage": "s",
+            "initiative": "firm",
+            "tags": ["billing", "site visit"],
+            "asks": ["work history"],
+            "knows": ["a", "b.c"],
+        }
+    )
+    assert t.initiative == "firm"
+    assert t.tags == ["billing", "site visit"]
+    assert t.asks == ["work history"]
+    assert t.knows == ["a", "b.c"]
+
+
+@pytest.mark.parametrize(
+    ("data", "wanted"),
+    [
+        ({"initiative": "frim"}, "'customer' or 'firm' (did you mean 'firm'?)"),
+        ({"initiative": "Customer"}, "(did you mean 'customer'?)"),
+        ({"initiative": 1}, "Input should be 'customer' or 'firm'"),
+        ({"tags": "billing"}, "Input should be a valid list"),
+        ({"asks": [3]}, "Input should be a valid string"),
+        ({"knows": ["no id"]}, "String should match pattern"),
+    ],
+)
+def test_bad_new_fields_are_refused(data: dict[str, object], wanted: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Touchpoint.model_validate({"id": "t", "stage": "s", **data})
+    assert wanted in str(info.value)
