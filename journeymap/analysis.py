@@ -243,11 +243,15 @@ def fixes_of(journey: Journey) -> list[Fix]:
 def metrics(journey: Journey, f: Flow, loops: int) -> dict[str, Any]:
     """Breadth, depth and complexity of the journey, and who and where it happens.
 
+    ``initiative`` counts, per stage, the touchpoints the customer starts (service)
+    and those the firm starts (success, proactive).
+
     Routes are counted over the condensation, each loop as one step: the number of
     distinct ways through the journey, without the endless variants loops add.
     """
     from scipy.sparse.csgraph import dijkstra
 
+    from .coverage import initiative_by_stage
     from .paths import count_routes, routes
 
     breadth = {s.id: len(journey.touchpoints_in(s.id)) for s in journey.stages}
@@ -279,4 +283,5 @@ def metrics(journey: Journey, f: Flow, loops: int) -> dict[str, Any]:
         "loops": loops,
         "channels": dict(sorted(channels.items())),
         "owners": dict(sorted(owners.items())),
+        "initiative": initiative_by_stage(journey),
     }

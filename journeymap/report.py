@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .analysis import Analysis, analyze
+from .coverage import CheckItem, checklist
 from .dot import percent
 from .errors import JourneyError
 from .findings import RULES, Finding, Thresholds
@@ -51,6 +52,8 @@ class _Section:
     findings_by_severity: list[tuple[str, list[tuple[str, list[Finding]]]]]
     important_but_poor: frozenset[str]  # touchpoint ids, as the finding of that name says
     fixes: list[dict[str, str]]  # the top fixes: gain, what, where (a touchpoint id)
+    service: list[dict[str, Any]]  # per stage with touchpoints: customer, firm, proactive share
+    checklist: list[CheckItem]  # what a journey of its kind should have, and what covers it
 
     def count(self, severity: str) -> int:
         return sum(
@@ -67,9 +70,12 @@ class _Section:
         return f"stage-{self.prefix}{ident}"
 
     def subject_anchor(self, ident: str) -> str:
+        """A finding's subject is a node, a stage, or (``overlooked``) the journey itself."""
         if ident in self.journey.nodes:
             return self.anchor(ident)
-        return self.stage_anchor(ident)
+        if ident in self.journey.stage_index or ident != self.journey.journey:
+            return self.stage_anchor(ident)
+        return f"journey-{self.journey.journey}"
 
     def title_of(self, ident: str) -> str:
         node = self.journey.nodes.get(ident)
@@ -78,6 +84,8 @@ class _Section:
         for s in self.journey.stages:
             if s.id == ident:
                 return s.title
+        if ident == self.journey.journey:
+            return self.journey.title
         return ident
 
 
@@ -308,6 +316,24 @@ def _link_cards(svg: str, anchor: str) -> str:
     )
 
 
+def _service(j: Journey, a: Analysis) -> list[dict[str, Any]]:
+    """Reactive service against proactive success, stage by stage (stages with touchpoints)."""
+    rows = []
+    for stage in j.stages:
+        counts = a.metrics["initiative"].get(stage.id, {})
+        customer, firm = counts.get("customer", 0), counts.get("firm", 0)
+        if customer + firm:
+            rows.append(
+                {
+                    "stage": stage,
+                    "customer": customer,
+                    "firm": firm,
+                    "share": firm / (customer + firm),
+                }
+            )
+    return rows
+
+
 def _fixes(j: Journey, a: Analysis) -> list[dict[str, str]]:
     """The top fixes in words, with the touchpoint each is about (for its link)."""
     from .fixes import describe, gain_text
@@ -371,6 +397,8 @@ def _sections(journeys: Sequence[Journey], theme: str | None) -> list[_Section]:
                     f.subject for f in a.findings if f.rule == "important-but-poor"
                 ),
                 fixes=_fixes(j, a),
+                service=_service(j, a),
+                checklist=checklist(j),
             )
         )
     return sections

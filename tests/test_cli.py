@@ -269,13 +269,14 @@ def test_paths_and_analyze_say_what_to_fix_first(cli: Run, tmp_path: Path) -> No
     # By hand: halving apply -> gave-up (0.3) gives interview 0.5 * 0.85 / 0.7 and gave-up
     # 0.15, so success from apply is 0.8019 * 0.6 / (1 - 0.8019 * 0.4) = 0.70833 instead
     # of 0.5; of all who start (0.8 reach apply), 0.56667 instead of 0.4: +166.7 per 1,000.
+    # Halving start's drop-off sends 0.9 instead of 0.8 to apply: 0.45 instead of 0.4.
     f = write(tmp_path, "loop.yaml", LOOP)
     r = cli("paths", f)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     head = lines.index("Fix first: the customers each change keeps, per 1,000 who start")
     assert lines[head + 1] == "   1. +166.7  halve the way from “Apply” to “Gave up” (now 30%)"
-    assert lines[head + 2] == "   2.  +62.5  halve the drop-off at “Start” (now 20%)"
+    assert lines[head + 2] == "   2.  +50.0  halve the drop-off at “Start” (now 20%)"
     table = cli("analyze", f).stdout
     assert "   1. +166.7  halve the way from “Apply” to “Gave up” (now 30%)" in table
     data = json.loads(cli("analyze", f, "--format", "json").stdout)

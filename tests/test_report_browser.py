@@ -174,11 +174,13 @@ def test_it_prints_on_landscape_pages(cli: Run, tmp_path: Path, page: Any) -> No
 
 
 def test_nothing_from_a_journey_runs(cli: Run, tmp_path: Path, page: Any) -> None:
-    text = LOOP.replace("journey: loop\n", f"journey: loop\ntitle: '{EVIL}'\n")
+    text = LOOP.replace("journey: loop\n", f"journey: loop\ntitle: '{EVIL}'\nkind: client\n")
+    text = text.replace("stages: [a, b]", f"stages: [{{id: a, title: '{EVIL}'}}, b]")
     text = text.replace(
         "  - id: start\n",
         f"  - id: start\n    title: '{EVIL}'\n    owner: '{EVIL}'\n    channel: '{EVIL}'\n"
-        "    quality: 1\n    importance: {customer: 5}\n    emotion: -2\n",
+        "    quality: 1\n    importance: {customer: 5}\n    emotion: -2\n"
+        "    tags: [billing]\n    initiative: firm\n",
     )
     text = text.replace("  - id: apply\n", "  - id: apply\n    owner: Sales\n    emotion: 1\n")
     src = tmp_path / "evil.yaml"
@@ -191,12 +193,22 @@ def test_nothing_from_a_journey_runs(cli: Run, tmp_path: Path, page: Any) -> Non
     assert page.title() == EVIL
     # shown literally in every section (the maps wrap long titles over lines)
     sections = page.locator("article section").all()
-    assert len(sections) == 8
+    assert len(sections) == 10
     for section in sections:
         shown = " ".join(section.inner_text().split())
         tips = " ".join(section.locator("svg title").all_text_contents())
         assert EVIL in shown or EVIL in tips, section.get_attribute("class")
-    for where in (".summary", ".maps", ".lost", ".findings", ".inventory", ".stages", ".owners"):
+    for where in (
+        ".summary",
+        ".maps",
+        ".lost",
+        ".findings",
+        ".inventory",
+        ".stages",
+        ".owners",
+        ".service",
+        ".checklist",
+    ):
         assert EVIL in " ".join(page.locator(where).inner_text().split()), where
     # the quadrant shortens labels; the whole title is its tooltip
     quadrant = page.locator(".quadrant-section").inner_text()
