@@ -18,6 +18,7 @@ from .model import Journey
 if TYPE_CHECKING:
     from .findings import Config, Finding
     from .fixes import Fix
+    from .timing import Timing
 
 __all__ = ["Analysis", "Leak", "analyze", "fixes_of"]
 
@@ -57,6 +58,7 @@ class Analysis:
     findings: list[Finding]
     metrics: dict[str, Any]
     fix_first: list[Fix]
+    time: Timing
     flow: Flow = field(repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,6 +77,7 @@ class Analysis:
             "findings": [finding.to_dict() for finding in self.findings],
             "metrics": self.metrics,
             "fix_first": [fix.to_dict() for fix in self.fix_first],
+            "time": self.time.to_dict(),
         }
 
 
@@ -176,6 +179,7 @@ def analyze(journey: Journey, config: Config | None = None) -> Analysis:
     from .findings import _Facts, find
     from .fixes import fix_first
     from .paths import _closed_loops
+    from .timing import time_to_outcomes
 
     f = flow(journey)
     ids = np.asarray(f.ids, dtype=object)
@@ -209,7 +213,17 @@ def analyze(journey: Journey, config: Config | None = None) -> Analysis:
     dead_ends = sorted(ids[dead])
     unreachable = sorted(ids[~reached])
     trap_ids = sorted(ids[traps])
-    facts = _Facts(journey, f, dead_ends, unreachable, trap_ids, closed_loops)
+    timing = time_to_outcomes(journey, f, success=x, visits=visits)
+    facts = _Facts(
+        journey,
+        f,
+        dead_ends,
+        unreachable,
+        trap_ids,
+        closed_loops,
+        stage_shares=timing.stage_shares,
+        success_mean_s=timing.success_mean_s,
+    )
     return Analysis(
         journey=journey.journey,
         title=journey.title,
@@ -225,6 +239,7 @@ def analyze(journey: Journey, config: Config | None = None) -> Analysis:
         findings=find(facts, config),
         metrics=metrics(journey, f, len(loops)),
         fix_first=fix_first(f, solution, x, visits),
+        time=timing,
         flow=f,
     )
 

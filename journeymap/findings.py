@@ -259,6 +259,9 @@ class _Facts:
     unreachable: list[str]
     traps: list[str]
     closed_loops: list[list[str]]
+    # From the time analysis: each stage's share of the expected time to success.
+    stage_shares: dict[str, float] = field(default_factory=dict)
+    success_mean_s: float | None = None
 
     @cached_property
     def quoted(self) -> list[str]:
@@ -805,12 +808,29 @@ def _reach_by_condensation(f: Flow, sources: list[int], position: np.ndarray) ->
 
 
 def _slow_stages(x: _Facts, c: Config) -> Found:
-    """STUB, to be replaced with the time analysis of issue #14 (``slow-stage``).
+    """Stages that take more than ``slow_stage`` of the expected time to success.
 
-    Registered so that the rule, its severity and ``thresholds.slow_stage`` are
-    already part of the config; it finds nothing until then.
+    Measured over the customers who succeed (the time of a transition counts
+    for the stage it leaves), so a stage nobody successful passes through, or a
+    journey whose times are all unwritten, finds nothing.
     """
-    return iter(())
+    from .timing import human_duration
+
+    limit = c.thresholds.slow_stage
+    titles = {s.id: s.title for s in x.journey.stages}
+    total = x.success_mean_s
+    for stage, share in x.stage_shares.items():
+        if share > limit:
+            spent = (
+                ""
+                if total is None
+                else f" ({human_duration(share * total)} of {human_duration(total)})"
+            )
+            yield (
+                stage,
+                f"customers who succeed spend {share:.0%} of their expected time to success"
+                f" in stage “{titles.get(stage, stage)}”{spent}",
+            )
 
 
 _RULES: dict[str, Callable[[_Facts, Config], Found]] = {

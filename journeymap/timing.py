@@ -68,8 +68,9 @@ Figures: probabilities are rounded to 12 digits (as everywhere in the
 analysis), times to 0.1 s. An outcome is listed for an entry when its
 probability, so rounded, is above 0; ``success`` is any success outcome, with
 ``known_wait_share``: the share of the success probability that travels only
-over transitions with a written ``wait`` (the last one, into the outcome,
-included: ``wait: 0s`` writes "no wait"). Per stage, for the customers who
+over transitions with a written ``wait`` (a transition into an outcome counts
+as known: reaching the outcome is where the time ends; ``wait: 0s`` writes "no
+wait" elsewhere). Per stage, for the customers who
 succeed (starting over the entries as in :func:`~journeymap.analysis.entry_weights`),
 :attr:`Timing.stage_shares` is the share of their expected time to success
 spent in each stage: the time of a transition i -> j counts for i's stage.
@@ -108,6 +109,7 @@ __all__ = [
     "WORK_BUDGET",
     "OutcomeTime",
     "Timing",
+    "human_duration",
     "time_to_outcomes",
 ]
 
@@ -191,6 +193,22 @@ class Timing:
             entry: {target: record.to_dict() for target, record in records.items()}
             for entry, records in self.entries.items()
         }
+
+
+def human_duration(seconds: float) -> str:
+    """A time for people, two significant figures: ``45 s``, ``12 min``, ``3.5 h``, ``2.1 weeks``."""
+    for unit, size, limit in (
+        ("s", 1, 60),
+        ("min", 60, 3600),
+        ("h", 3600, 2 * 86400),
+        ("days", 86400, 14 * 86400),
+        ("weeks", 604800, math.inf),
+    ):
+        if seconds < limit:
+            value = seconds / size
+            text = f"{value:.1f}" if value < 10 else f"{value:.0f}"
+            return f"{text.removesuffix('.0')} {unit}"
+    return f"{seconds:.0f} s"  # pragma: no cover - inf and NaN only
 
 
 def _clean(p: float) -> float:
@@ -331,7 +349,9 @@ def _chain(journey: Journey, f: Flow) -> _Chain:
         tau=seconds[combo],
         combo=combo,
         times=times,
-        known=wait_code[where] > 0,
+        # A transition into an outcome ends the clock: without a wait it has none to
+        # know (else no journey would ever have a known way to success).
+        known=(wait_code[where] > 0) | (f.success | f.lost)[f.dst[where]],
         drop=drop,
     )
 

@@ -215,7 +215,8 @@ def test_component_solve_equals_a_dense_solve(
     closed = {
         i
         for part in nx.strongly_connected_components(g)
-        if not part & leaks and all(set(g.successors(i)) <= part for i in part)
+        if not part & leaks
+        and all(set(g.successors(i)) <= part for i in part)
         and any(g.has_edge(i, j) for i in part for j in part)
         for i in part
     }

@@ -241,8 +241,9 @@ def test_missing_waits_and_durations_count_as_zero(make_journey: Make) -> None:
     assert bare["a"]["won"]["mean_s"] == 0.6 * (2 * D + H)
     assert bare["a"]["won"]["p50_s"] == 2 * D + H
     assert bare["a"]["won"]["p90_s"] == 2 * D + H
-    # Only the written waits count as known: no way to success is fully written.
-    assert bare["a"]["success"]["known_wait_share"] == 0.0
+    # Written waits count as known, and so does the last step into an outcome (where the
+    # time ends): a -> b (2d) -> won is known, a -> c -> won is not.
+    assert bare["a"]["success"]["known_wait_share"] == 0.6
     assert zero["a"]["success"]["known_wait_share"] == 1.0
 
 
@@ -256,12 +257,14 @@ def test_known_wait_share_is_the_share_over_written_waits_only(make_journey: Mak
             stage: s
             next: [{to: b, probability: 0.2, wait: 1d}, {to: c, probability: 0.6, wait: 1d}]
           - {id: b, stage: s, next: [{to: won, wait: 0s}]}
-          - {id: c, stage: s, next: [{to: won}]}
+          - {id: c, stage: s, next: [{to: d}]}
+          - {id: d, stage: s, next: [{to: won}]}
         outcomes: [{id: won, result: success}]
         """
     )
     _, d = timed(j)
     assert d["a"]["success"]["probability"] == 0.8
+    # a -> c -> d has no written wait; the steps into the outcome count as known.
     assert d["a"]["success"]["known_wait_share"] == 0.25
 
 
