@@ -214,6 +214,7 @@ def _table(journey: Journey, r: Analysis) -> str:
     )
     for f in r.findings:
         lines.append(f"  {f.severity:<7} {f.rule:<24} {f.subject:<24} {f.message}")
+    lines.append(_time_text(r))
     lines.append(_fix_first_text(journey, r.fix_first))
     from .paths import routes_text
 
@@ -374,6 +375,34 @@ def paths(paths: tuple[Path, ...], to: str, start: str | None, limit: int | None
                 )
             click.echo()
             click.echo(terminal(_fix_first_text(j, fixes_of(j))))
+
+
+def _time_text(r: Analysis) -> str:
+    """Time to success per entry (mean, median, 90th percentile), as the table shows it."""
+    from .dot import percent
+    from .timing import SUCCESS, human_duration
+
+    def show(seconds: float | None) -> str:
+        return "?" if seconds is None else human_duration(seconds)
+
+    rows = [(e, records[SUCCESS]) for e, records in r.time.entries.items() if SUCCESS in records]
+    if not rows:
+        return "Time to success: no entry reaches a success outcome"
+    lines = [
+        "Time to success by entry, of those who succeed:",
+        f"  {'':<32} {'mean':>10} {'median':>10} {'90% within':>10}",
+    ]
+    for entry, t in rows:
+        known = (
+            ""
+            if t.known_wait_share is None
+            else f"  (waits written: {percent(t.known_wait_share)})"
+        )
+        lines.append(
+            f"  {entry:<32} {show(t.mean_s):>10} {show(t.p50_s):>10} {show(t.p90_s):>10}{known}"
+        )
+    lines.extend(f"  note: {note}" for note in r.time.notes)
+    return "\n".join(lines)
 
 
 def _fix_first_text(j: Journey, fixes: list[Fix], top: int = 5) -> str:

@@ -9,6 +9,7 @@ front of them (any template it does not override falls back to ours).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from .errors import JourneyError
 from .findings import RULES, Finding, Thresholds
 from .model import Journey, Touchpoint
 from .paths import Route, find_paths, routes_text
+from .timing import SUCCESS, OutcomeTime, human_duration
 
 if TYPE_CHECKING:
     import jinja2
@@ -52,6 +54,8 @@ class _Section:
     findings_by_severity: list[tuple[str, list[tuple[str, list[Finding]]]]]
     important_but_poor: frozenset[str]  # touchpoint ids, as the finding of that name says
     fixes: list[dict[str, str]]  # the top fixes: gain, what, where (a touchpoint id)
+    time_svg: str  # time to success per entry as a small chart ("" without times)
+    times: list[tuple[str, OutcomeTime]]  # entry -> its time to any success, where one is reached
     service: list[dict[str, Any]]  # per stage with touchpoints: customer, firm, proactive share
     checklist: list[CheckItem]  # what a journey of its kind should have, and what covers it
 
@@ -256,6 +260,88 @@ def emotion_svg(journey: Journey) -> str:
     return "\n".join(out)
 
 
+def time_svg(journey: Journey, a: Analysis) -> str:
+    """Time to success per entry, on one time axis: half succeed within the dark bar
+    (the median), 90% within the light one, and the tick is the mean.
+
+    Only numbers and escaped titles go into the picture; entries whose time is not
+    known (no success, or figures not given within the budget) are left out.
+    """
+    rows = []
+    for entry, records in a.time.entries.items():
+        t = records.get(SUCCESS)
+        if t and t.mean_s is not None and t.p50_s is not None and t.p90_s is not None:
+            rows.append((journey.nodes[entry].title, t.mean_s, t.p50_s, t.p90_s))
+    top = max((max(m, p90) for _, m, _, p90 in rows), default=0.0)
+    if not rows or top <= 0:
+        return ""
+    for unit, size in (
+        ("weeks", 604800.0),
+        ("days", 86400.0),
+        ("hours", 3600.0),
+        ("minutes", 60.0),
+    ):
+        if top >= 2 * size or unit == "minutes":
+            break
+    # A round step: 1, 2 or 5 times a power of ten, about five ticks.
+    raw = top / size / 5
+    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
+    step = next(k * power for k in (1, 2, 5, 10) if k * power >= raw)
+    end = math.ceil(top / size / step) * step
+    left, right, row_h = 210, 20, 28
+    width = 720
+    plot = width - left - right
+    height = 30 + row_h * len(rows) + 40
+
+    def x(seconds: float) -> float:
+        return left + plot * seconds / size / end
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="time" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="Time to success by entry, in {unit}: median, 90th percentile'
+        ' and mean">'
+    ]
+    ticks = round(end / step)
+    for k in range(ticks + 1):
+        tx = left + plot * k / ticks
+        label = f"{k * step:g}"
+        out.append(f'<line x1="{tx:.1f}" y1="20" x2="{tx:.1f}" y2="{height - 34}" class="grid"/>')
+        out.append(
+            f'<text x="{tx:.1f}" y="{height - 20}" class="tick" text-anchor="middle">{label}</text>'
+        )
+    out.append(
+        f'<text x="{left + plot / 2:.1f}" y="{height - 4}" class="axis" text-anchor="middle">'
+        f"{unit} from the entry to a success</text>"
+    )
+    for i, (title, mean, p50, p90) in enumerate(rows):
+        y = 24 + row_h * i
+        short = title if len(title) <= 32 else title[:31].rstrip() + "…"
+        tip = (
+            f"{title}: half within {p50 / size:.1f} {unit}, 90% within {p90 / size:.1f},"
+            f" mean {mean / size:.1f}"
+        )
+        out.append(f"<g><title>{_esc(tip)}</title>")
+        out.append(
+            f'<text x="{left - 8}" y="{y + 15}" class="label" text-anchor="end">{_esc(short)}</text>'
+        )
+        out.append(
+            f'<rect x="{left}" y="{y + 4}" width="{x(p90) - left:.1f}" height="16" class="p90"/>'
+        )
+        out.append(
+            f'<rect x="{left}" y="{y + 4}" width="{x(p50) - left:.1f}" height="16" class="p50"/>'
+        )
+        out.append(
+            f'<line x1="{x(mean):.1f}" y1="{y}" x2="{x(mean):.1f}" y2="{y + 24}" class="mean"/>'
+        )
+        out.append("</g>")
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _duration(seconds: float | None) -> str:
+    return "not given" if seconds is None else human_duration(seconds)
+
+
 def _stages(j: Journey) -> list[dict[str, Any]]:
     rows = []
     for s in j.stages:
@@ -397,6 +483,8 @@ def _sections(journeys: Sequence[Journey], theme: str | None) -> list[_Section]:
                     f.subject for f in a.findings if f.rule == "important-but-poor"
                 ),
                 fixes=_fixes(j, a),
+                time_svg=time_svg(j, a),
+                times=[(e, r[SUCCESS]) for e, r in a.time.entries.items() if SUCCESS in r],
                 service=_service(j, a),
                 checklist=checklist(j),
             )
@@ -477,6 +565,7 @@ def _environment(template_dir: str | Path | None, *, html: bool) -> jinja2.Envir
     env.filters["num"] = safe(_num)
     env.filters["signed"] = safe(_signed)
     env.filters["routes"] = safe(routes_text)
+    env.filters["duration"] = safe(_duration)
     return env
 
 

@@ -751,3 +751,29 @@ def test_the_examples_show_the_new_findings() -> None:
     assert by_rule["overlooked"] == ["client", "client"]
     assert by_rule["no-proactive-touch"] == ["billing"]
     assert "asked-again" in by_rule
+
+
+SLOW = """
+journey: slow
+stages: [apply, wait, start]
+touchpoints:
+  - {id: a, stage: apply, duration: 1d, next: [{to: b, probability: 1, wait: 1d}]}
+  - {id: b, stage: wait, next: [{to: c, probability: 1, wait: 6w}]}
+  - {id: c, stage: start, duration: 1w, next: [placed]}
+outcomes: [{id: placed, result: success}]
+"""
+
+
+def test_slow_stage_names_the_stage_that_takes_most_of_the_time() -> None:
+    from journeymap.findings import Thresholds
+    from journeymap.loader import loads
+
+    j = loads(SLOW, "slow.yaml")
+    # By hand: apply 1d + 1d, wait 6 weeks, start 1 week: 51 days (7.3 weeks) in all.
+    slow = [f for f in analyze(j).findings if f.rule == "slow-stage"]
+    assert [(f.subject, f.severity) for f in slow] == [("wait", "info")]
+    assert "82% of their expected time to success" in slow[0].message
+    assert "“Wait” (6 weeks of 7.3 weeks)" in slow[0].message
+    # 42 / 51 days = 82%: over a threshold of 0.9 nothing is slow.
+    strict = Config(Thresholds(slow_stage=0.9))
+    assert not [f for f in analyze(j, strict).findings if f.rule == "slow-stage"]

@@ -341,3 +341,27 @@ def test_markdown_values_without_a_digit_are_escaped_not_taken_for_numbers() -> 
 
     assert _md_finalize("-") != "-" and _md_finalize("+") != "+"
     assert _md_finalize("35%") == "35%" and _md_finalize("-1,200.5") == "-1,200.5"
+
+
+def test_time_to_success_is_a_table_and_a_chart_with_titles_escaped() -> None:
+    from journeymap.report import time_svg
+
+    j = load(EXAMPLES[0])
+    html = report_html([j])
+    assert (
+        "Time to success by entry" in html
+        and '<svg xmlns="http://www.w3.org/2000/svg" class="time"' in html
+    )
+    assert "### Time to success" in report_markdown([j])
+    text = LOOP.replace("  - id: start\n", f"  - id: start\n    title: '{EVIL}'\n")
+    text = text.replace(
+        "{to: placed, probability: 0.6}", "{to: placed, probability: 0.6, wait: 2w}"
+    )
+    from journeymap.analysis import analyze
+    from journeymap.loader import loads
+
+    evil = loads(text, "evil.yaml")
+    svg = time_svg(evil, analyze(evil))
+    root = ET.fromstring(svg)  # well-formed: the title did not break out
+    assert "<script>" not in svg
+    assert any(EVIL[:20] in "".join(t.itertext()) for t in root.iter())
