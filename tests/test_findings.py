@@ -88,6 +88,8 @@ def test_each_rule_finds_what_it_names(make_journey: Make) -> None:
         "rework": ["form"],  # form (second stage) -> call (first stage)
         # the last two stages, and nobody at the firm reaches out first in either
         "no-proactive-touch": ["second", "third"],
+        # the only time written is form's 2w wait, so all of it is spent in form's stage
+        "slow-stage": ["second"],
     }
 
 
