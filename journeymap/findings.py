@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -290,8 +291,14 @@ def find(facts: _Facts, config: Config | None = None) -> list[Finding]:
         chosen = config.severity.get(rule)
         if chosen == "off":
             continue
-        for level, subject, message in grade(facts, config):
-            found.setdefault((rank[chosen or level], rule), []).append((subject, message))
+        # A list per severity, looked up once per change of severity (100,000s of items).
+        level: str | None = None
+        items: list[tuple[str, str]] = []
+        for graded, subject, message in grade(facts, config):
+            if graded != level:
+                level = graded
+                items = found.setdefault((rank[chosen or level], rule), [])
+            items.append((subject, message))
     out: list[Finding] = []
     for (at, rule), items in sorted(found.items()):
         out.extend(Finding(rule, SEVERITIES[at], s, m) for s, m in sorted(items))
@@ -419,13 +426,16 @@ def _handoffs(x: _Facts, c: Config) -> Graded:
         return
     known = _known_handoffs(x, pick)
     if known is None:
-        for subject, text in _handoff_groups(x, pick, b, names):
-            yield "info", subject, text
+        yield from [("info", subject, text) for subject, text in _handoff_groups(x, pick, b, names)]
         return
-    for subject, text in _handoff_groups(x, pick[known], b, names):
-        yield "info", subject, text + ", who know what came before"
-    for subject, text in _handoff_groups(x, pick[~known], b, names):
-        yield "warning", subject, text + ", who do not know what came before"
+    yield from [
+        ("info", subject, text + ", who know what came before")
+        for subject, text in _handoff_groups(x, pick[known], b, names)
+    ]
+    yield from [
+        ("warning", subject, text + ", who do not know what came before")
+        for subject, text in _handoff_groups(x, pick[~known], b, names)
+    ]
 
 
 def _known_handoffs(x: _Facts, pick: np.ndarray) -> np.ndarray | None:
@@ -463,10 +473,13 @@ def _handoff_groups(x: _Facts, pick: np.ndarray, receiver: np.ndarray, names: li
     ]
     part_src = src[cuts[:-1]]
     bounds = _runs(part_src)
-    for k, i in enumerate(part_src[bounds[:-1]].tolist()):
-        tp = tps[i]
-        text = "; ".join(parts[bounds[k] : bounds[k + 1]])
-        yield tp.id, f"{tp.owner} hands customers from “{tp.title}” to {text}"
+    # One comprehension, not a loop of yields: nearly every touchpoint hands off.
+    senders = [tps[i] for i in part_src[bounds[:-1]].tolist()]
+    texts = ["; ".join(parts[lo:hi]) for lo, hi in pairwise(bounds)]
+    yield from [
+        (tp.id, f"{tp.owner} hands customers from “{tp.title}” to {text}")
+        for tp, text in zip(senders, texts, strict=True)
+    ]
 
 
 def _rework(x: _Facts, c: Config) -> Found:
@@ -496,16 +509,17 @@ def _negative_stretches(x: _Facts, config: Config) -> Found:
     keep = bad[f.src] & bad[f.dst]
     m = sp.csr_matrix((np.ones(int(keep.sum())), (f.src[keep], f.dst[keep])), shape=(f.n, f.n))
     count, labels = connected_components(m, directed=True, connection="strong")
+    # Plain lists, not numpy scalars one at a time: 100,000s of nodes and transitions.
     members: dict[int, list[int]] = {}
-    for i in np.flatnonzero(bad):
-        members.setdefault(int(labels[i]), []).append(int(i))
+    where = np.flatnonzero(bad)
+    for i, label in zip(where.tolist(), labels[where].tolist(), strict=True):
+        members.setdefault(label, []).append(i)
+    la, lb = labels[f.src[keep]], labels[f.dst[keep]]
+    cross = la != lb
     succ: dict[int, set[int]] = {}
-    has_pred: set[int] = set()
-    for a, b in zip(f.src[keep].tolist(), f.dst[keep].tolist(), strict=True):
-        la, lb = int(labels[a]), int(labels[b])
-        if la != lb:
-            succ.setdefault(la, set()).add(lb)
-            has_pred.add(lb)
+    for a, b in zip(la[cross].tolist(), lb[cross].tolist(), strict=True):
+        succ.setdefault(a, set()).add(b)
+    has_pred = set(lb[cross].tolist())
     from .paths import _topological
 
     order = [c for c in _topological(count, succ) if c in members]
