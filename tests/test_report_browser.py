@@ -155,6 +155,21 @@ def test_the_report_reads_without_javascript(cli: Run, tmp_path: Path, browser: 
         context.close()
 
 
+def test_the_page_uses_its_width_with_margins(cli: Run, tmp_path: Path, page: Any) -> None:
+    # A stylesheet slip once capped every journey at 720 px without its margins.
+    out = make_report(cli, tmp_path, ROOT / "journeys" / "candidate.yaml")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(out.as_uri())
+    box = page.evaluate(
+        "(() => { const a = document.querySelector('article.journey');"
+        " const s = getComputedStyle(a);"
+        " return [a.getBoundingClientRect().width, s.paddingLeft, s.paddingRight]; })()"
+    )
+    assert box[0] > 1200 and box[1] == "40px" and box[2] == "40px", box
+    chart = page.locator("svg.time").bounding_box()
+    assert chart is not None and 300 < chart["width"] <= 720
+
+
 def test_it_prints_on_landscape_pages(cli: Run, tmp_path: Path, page: Any) -> None:
     out = make_report(cli, tmp_path, ROOT / "journeys" / "candidate.yaml")
     page.goto(out.as_uri())
