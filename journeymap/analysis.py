@@ -132,8 +132,12 @@ def entry_weights(journey: Journey, f: Flow) -> np.ndarray:
     return s
 
 
-def leaks(journey: Journey, f: Flow, closed: np.ndarray) -> tuple[list[Leak], float, np.ndarray]:
+def leaks(
+    journey: Journey, f: Flow, closed: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[list[Leak], float, np.ndarray]:
     """The expected share lost at each place, the share that succeeds, and the visits.
+
+    ``weights`` is where customers start (by default :func:`entry_weights`).
 
     Expected visits v solve v = s + Q^T v over the absorbing chain, with the loops
     that nobody leaves cut open (their nodes absorb what enters them). What is lost
@@ -146,7 +150,8 @@ def leaks(journey: Journey, f: Flow, closed: np.ndarray) -> tuple[list[Leak], fl
 
     keep = ~closed[f.src] & (f.prob > 0)
     q = sp.csr_matrix((f.prob[keep], (f.src[keep], f.dst[keep])), shape=(f.n, f.n))
-    visits = Solution.of(q, f.drop).solve(entry_weights(journey, f), transposed=True)
+    start = entry_weights(journey, f) if weights is None else weights
+    visits = Solution.of(q, f.drop).solve(start, transposed=True)
     is_tp = np.arange(f.n) < f.n_touchpoints
     dead = is_tp & (f.out_degree == 0)
     lost = np.zeros(f.n)
@@ -244,14 +249,21 @@ def analyze(journey: Journey, config: Config | None = None) -> Analysis:
     )
 
 
-def fixes_of(journey: Journey) -> list[Fix]:
-    """The fix-first ranking alone (as in :func:`analyze`), for ``journeymap paths``."""
+def fixes_of(journey: Journey, start: str | None = None) -> list[Fix]:
+    """The fix-first ranking alone (as in :func:`analyze`), for ``journeymap paths``.
+
+    With ``start``, for the customers who start at that entry only (``--from``).
+    """
     from .fixes import fix_first
     from .paths import _closed_loops
 
     f = flow(journey)
     solution = Solution.of(f.chain, f.drop)
-    _, _, visits = leaks(journey, f, _closed_loops(f))
+    weights = None
+    if start is not None:
+        weights = np.zeros(f.n)
+        weights[f.index[start]] = 1.0
+    _, _, visits = leaks(journey, f, _closed_loops(f), weights)
     return fix_first(f, solution, success_probability(f, solution), visits)
 
 

@@ -394,7 +394,7 @@ def paths(paths: tuple[Path, ...], to: str, start: str | None, limit: int | None
                     f"{k:>4}. {percent(r.probability):>7}  {r.end:<9} {' -> '.join(r.steps)}"
                 )
             click.echo()
-            click.echo(terminal(_fix_first_text(j, fixes_of(j))))
+            click.echo(terminal(_fix_first_text(j, fixes_of(j, start), start)))
 
 
 def _time_text(r: Analysis) -> str:
@@ -425,14 +425,18 @@ def _time_text(r: Analysis) -> str:
     return "\n".join(lines)
 
 
-def _fix_first_text(j: Journey, fixes: list[Fix], top: int = 5) -> str:
+def _fix_first_text(j: Journey, fixes: list[Fix], start: str | None = None, top: int = 5) -> str:
     """The top fixes as a short list: what to change, and the customers it keeps."""
     from .fixes import describe, gain_text
 
+    who = "who start" if start is None else f"who start at {start}"
     if not fixes:
         return "Fix first: nothing to fix (no drop-off, no way into a lost outcome to halve)"
+    fixes = [fx for fx in fixes if fx.gain > 0 or (fx.gain_max or 0) > 0]
+    if not fixes:
+        return f"Fix first: no single change keeps a customer {who} (no success can be reached)"
     titles = {k: n.title for k, n in j.nodes.items()}
-    lines = ["Fix first: the customers each change keeps, per 1,000 who start"]
+    lines = [f"Fix first: the customers each change keeps, per 1,000 {who}"]
     width = max(len(gain_text(fx)) for fx in fixes[:top])
     for k, fx in enumerate(fixes[:top], 1):
         lines.append(f"{k:>4}. {gain_text(fx):>{width}}  {describe(fx, titles)}")
@@ -552,22 +556,26 @@ def cards(
     " report.js, report.md.j2).",
 )
 @click.option("--theme", default=None, help="Theme of the maps in the report.")
+@CONFIG
 def report(
     paths: tuple[Path, ...],
     output: Path | None,
     fmt: str,
     template_dir: Path | None,
     theme: str | None,
+    config_path: Path | None,
 ) -> None:
     """One self-contained report (HTML or Markdown) for one journey or a folder."""
+    from .findings import load_config
     from .output import write_files
     from .report import report_html, report_markdown
 
+    config = load_config(config_path) if config_path else None
     journeys = _load(paths)
     if fmt == "md":
-        text = report_markdown(journeys, template_dir=template_dir)
+        text = report_markdown(journeys, template_dir=template_dir, config=config)
     else:
-        text = report_html(journeys, template_dir=template_dir, theme=theme)
+        text = report_html(journeys, template_dir=template_dir, theme=theme, config=config)
     target = output or Path("output") / f"report.{fmt}"
     for path in write_files({target: text.encode("utf-8")}):
         click.echo(f"wrote {path}")

@@ -745,6 +745,8 @@ def _message(err: Any) -> tuple[str, bool]:
     loc = tuple(err["loc"])
     kind = err["type"]
     field = str(loc[-1]) if loc else "journey"
+    if len(loc) >= 2 and isinstance(loc[-1], int) and isinstance(loc[-2], str):
+        field = f"{loc[-2]} item {loc[-1] + 1}"  # `tags` item 2, not "1"
     value = err.get("input")
     if kind in UNKNOWN_KEY:
         cls = _model_for(loc)

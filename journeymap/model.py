@@ -54,6 +54,8 @@ Duration = Annotated[str, Field(pattern=DURATION)]
 Count = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
 Score = Annotated[int, Field(ge=1, le=5, strict=True)]
 Text = Annotated[str, Field(max_length=10_000)]
+# A word or phrase that must say something: an empty tag or ask would match nothing.
+Word = Annotated[str, Field(min_length=1, max_length=10_000)]
 
 
 def _one_of(*allowed: str) -> BeforeValidator:
@@ -178,9 +180,9 @@ class Touchpoint(_Strict):
     # Who starts it: the customer (service, reactive) or the firm (success, proactive).
     initiative: Initiative = "customer"
     # Free words ("billing", "site visit"), matched by the checklist of overlooked touchpoints.
-    tags: list[Text] = Field(default_factory=list)
+    tags: list[Word] = Field(default_factory=list)
     # What the customer must provide here ("work history", "ID documents").
-    asks: list[Text] = Field(default_factory=list)
+    asks: list[Word] = Field(default_factory=list)
     # Touchpoints whose history this one knows: a handoff from them is not a cold one.
     knows: list[Id] = Field(default_factory=list)
     next: list[Transition] = Field(default_factory=list)

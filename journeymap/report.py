@@ -20,7 +20,7 @@ from .analysis import Analysis, analyze
 from .coverage import CheckItem, checklist
 from .dot import percent
 from .errors import JourneyError
-from .findings import RULES, Finding, Thresholds
+from .findings import RULES, Config, Finding, Thresholds
 from .model import Journey, Touchpoint
 from .paths import Route, find_paths, routes_text
 from .timing import SUCCESS, OutcomeTime, human_duration
@@ -427,7 +427,7 @@ def _fixes(j: Journey, a: Analysis) -> list[dict[str, str]]:
     titles = {k: n.title for k, n in j.nodes.items()}
     return [
         {"gain": gain_text(fx), "what": describe(fx, titles), "at": fx.subject.partition(" -> ")[0]}
-        for fx in a.fix_first[:FIX_FIRST]
+        for fx in [fx for fx in a.fix_first if fx.gain > 0 or (fx.gain_max or 0) > 0][:FIX_FIRST]
     ]
 
 
@@ -439,13 +439,15 @@ def _by_rule(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
     return sorted(groups.items(), key=lambda kv: (len(kv[1]), kv[0]))
 
 
-def _sections(journeys: Sequence[Journey], theme: str | None) -> list[_Section]:
+def _sections(
+    journeys: Sequence[Journey], theme: str | None, config: Config | None = None
+) -> list[_Section]:
     from .rendering import VIEWS, render
 
     many = len(journeys) > 1
     sections = []
     for j in journeys:
-        a = analyze(j)
+        a = analyze(j, config)
         prefix = f"{j.journey}--" if many else ""
         lost = find_paths(j, to="lost", limit=LOST_PATHS, analysis=a)
         svg = render(j, "svg", theme=theme, analysis=a, links=f"#tp-{prefix}{{id}}")
@@ -486,7 +488,7 @@ def _sections(journeys: Sequence[Journey], theme: str | None) -> list[_Section]:
                 time_svg=time_svg(j, a),
                 times=[(e, r[SUCCESS]) for e, r in a.time.entries.items() if SUCCESS in r],
                 service=_service(j, a),
-                checklist=checklist(j),
+                checklist=checklist(j, config),
             )
         )
     return sections
@@ -650,10 +652,11 @@ def _render(
     html: bool,
     template_dir: str | Path | None,
     theme: str | None,
+    config: Config | None = None,
 ) -> str:
     if not journeys:
         raise JourneyError("no journeys to report on")
-    sections = _sections(journeys, theme)
+    sections = _sections(journeys, theme, config)
     env = _environment(template_dir, html=html)
     title = (
         sections[0].journey.title
@@ -702,11 +705,25 @@ def report_html(
     *,
     template_dir: str | Path | None = None,
     theme: str | None = None,
+    config: Config | None = None,
 ) -> str:
-    """One self-contained HTML page: no request leaves it, nothing runs from the journey."""
-    return _render("report.html.j2", journeys, html=True, template_dir=template_dir, theme=theme)
+    """One self-contained HTML page: no request leaves it, nothing runs from the journey.
+
+    ``config`` is the findings config (as ``analyze --config``), so the report's
+    findings and checklist are the ones the analysis gives.
+    """
+    return _render(
+        "report.html.j2", journeys, html=True, template_dir=template_dir, theme=theme, config=config
+    )
 
 
-def report_markdown(journeys: Sequence[Journey], *, template_dir: str | Path | None = None) -> str:
+def report_markdown(
+    journeys: Sequence[Journey],
+    *,
+    template_dir: str | Path | None = None,
+    config: Config | None = None,
+) -> str:
     """The same content as Markdown, for a wiki or a pull request (maps left out)."""
-    return _render("report.md.j2", journeys, html=False, template_dir=template_dir, theme=None)
+    return _render(
+        "report.md.j2", journeys, html=False, template_dir=template_dir, theme=None, config=config
+    )

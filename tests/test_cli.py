@@ -283,3 +283,24 @@ def test_paths_and_analyze_say_what_to_fix_first(cli: Run, tmp_path: Path) -> No
     first = data["fix_first"][0]
     assert first["subject"] == "apply -> gave-up" and first["kind"] == "lost-transition"
     assert abs(first["gain"] - 0.5 / 3) < 1e-9 and first["now"] == 0.3
+
+
+def test_report_takes_the_findings_config_like_analyze(cli: Run, tmp_path: Path) -> None:
+    f = write(
+        tmp_path,
+        "loop.yaml",
+        LOOP.replace("  - id: start\n", "  - id: start\n    tags: [consent]\n"),
+    )
+    config = write(
+        tmp_path, "lint.yaml", "checklists: {other: {privacy: [consent], billing: [invoice]}}\n"
+    )
+    found = json.loads(cli("analyze", f, "--config", config, "--format", "json").stdout)
+    assert [x["subject"] for x in found["findings"] if x["rule"] == "overlooked"] == ["loop"]
+    out = tmp_path / "r.md"
+    r = cli("report", f, "--config", config, "--format", "md", "-o", out)
+    assert r.returncode == 0, r.stderr
+    md = out.read_text()
+    assert "- ✓ **privacy**: Start" in md and "- ✗ **billing**: missing" in md
+    assert "overlooked" in md
+    r = cli("report", f, "--format", "md", "-o", out)
+    assert "**privacy**" not in out.read_text()  # without the config, kind other has no list

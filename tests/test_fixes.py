@@ -35,6 +35,11 @@ def _changed(journey: Journey, source: str, shares: list[float]) -> Journey:
 
 def _brute_force(journey: Journey, fix: fixes.Fix) -> float:
     """The success share of the journey with the fix made, solved from scratch."""
+    return analyze(_brute_force_journey(journey, fix)).success_share
+
+
+def _brute_force_journey(journey: Journey, fix: fixes.Fix) -> Journey:
+    """The journey with the fix made."""
     if fix.kind == "drop-off":
         tp = next(t for t in journey.touchpoints if t.id == fix.subject)
         shares, drop = tp.shares()
@@ -48,7 +53,7 @@ def _brute_force(journey: Journey, fix: fixes.Fix) -> float:
         freed = shares[k] / 2
         others = sum(p for i, p in enumerate(shares) if i != k)
         new = [p / 2 if i == k else p + freed * p / others for i, p in enumerate(shares)]
-    return analyze(_changed(journey, tp.id, new)).success_share
+    return _changed(journey, tp.id, new)
 
 
 def _check_all(journey: Journey, result: Analysis) -> None:
@@ -233,3 +238,15 @@ def test_a_large_loop_customers_almost_never_leave_keeps_its_bracket() -> None:
     b = (eps / 2) / (1 - eps)
     truth = (1 + b) / (1.5 + b) - 0.5
     assert fix.gain <= truth <= fix.gain_max
+
+
+def test_from_one_entry_the_gains_are_that_entry_s_success_probability() -> None:
+    from journeymap.analysis import fixes_of
+
+    journey = load(EXAMPLES[0])
+    entry = sorted(journey.entry_ids)[-1]
+    before = analyze(journey).success_probability[entry]
+    for fix in fixes_of(journey, entry)[:6]:
+        changed = _brute_force_journey(journey, fix)
+        after = analyze(changed).success_probability[entry]
+        assert fix.gain == pytest.approx(after - before, abs=1e-9), fix

@@ -742,10 +742,10 @@ def test_bad_new_fields_are_placed_with_did_you_mean() -> None:
         " (did you mean 'client'?)",
         "j.yaml:7:17: initiative: 'frim' is not allowed; 'customer' or 'firm'"
         " (did you mean 'firm'?)",
-        "j.yaml:8:21: 1: Input should be a valid string, got 2024",
+        "j.yaml:8:21: tags item 2: Input should be a valid string, got 2024",
         "j.yaml:9:11: asks: Input should be a valid list, got 'work history'",
-        "j.yaml:15:9: 1: Input should be a valid string",
-        "j.yaml:16:26: 1: Input should be a valid string",
+        "j.yaml:15:9: tags item 2: Input should be a valid string",
+        "j.yaml:16:26: asks item 2: Input should be a valid string",
         # the touchpoint is checked against the others too, though it has field errors
         "j.yaml:17:13: knows: 'aply' is not a touchpoint (did you mean 'apply'?)",
         "j.yaml:17:19: knows: 'done' is an outcome; name the touchpoints whose history"

@@ -179,3 +179,16 @@ def test_bad_new_fields_are_refused(data: dict[str, object], wanted: str) -> Non
     with pytest.raises(ValidationError) as info:
         Touchpoint.model_validate({"id": "t", "stage": "s", **data})
     assert wanted in str(info.value)
+
+
+def test_an_empty_tag_or_ask_is_refused_where_it_is() -> None:
+    from journeymap.errors import JourneyError
+    from journeymap.loader import loads
+
+    text = 'journey: e\nstages: [s]\ntouchpoints:\n  - id: a\n    stage: s\n    asks: ["work history", ""]\n'
+    try:
+        loads(text, "e.yaml")
+    except JourneyError as exc:
+        assert "e.yaml:6:28: asks item 2: String should have at least 1 character" in str(exc)
+    else:
+        raise AssertionError("an empty ask was accepted")
