@@ -304,7 +304,8 @@ def time_svg(journey: Journey, a: Analysis) -> str:
     ticks = round(end / step)
     for k in range(ticks + 1):
         tx = left + plot * k / ticks
-        label = f"{k * step:g}"
+        value = k * step
+        label = f"{value:,.0f}" if value >= 10_000 else f"{value:g}"  # never 2e+09
         out.append(f'<line x1="{tx:.1f}" y1="20" x2="{tx:.1f}" y2="{height - 34}" class="grid"/>')
         out.append(
             f'<text x="{tx:.1f}" y="{height - 20}" class="tick" text-anchor="middle">{label}</text>'
