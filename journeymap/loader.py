@@ -123,6 +123,24 @@ def _compose(text: str) -> yaml.Node | None:
     loader = _Loader(text)
     try:
         return _compose_events(loader)
+    except yaml.MarkedYAMLError as exc:
+        # libyaml 0.2.6 (PyYAML 6.0.4) refuses nesting past 1,000 itself, while scanning
+        # ahead for a possible key (up to 1,024 characters), so before our composer sees
+        # the level where ours starts. The text up to that point holds that level: compose
+        # it again to say where the nesting passes ours.
+        mark = exc.problem_mark
+        if mark is None or "nesting depth" not in str(exc.problem) or mark.index <= 0:
+            raise
+        prefix = _Loader(text[: mark.index])
+        try:
+            _compose_events(prefix)
+        except _TooDeep as deeper:
+            raise deeper from None
+        except yaml.YAMLError:
+            pass
+        finally:
+            prefix.dispose()
+        raise
     finally:
         loader.dispose()
 
