@@ -217,18 +217,9 @@ class Solution:
         """
         if b.ndim == 2:
             return self._solve_columns(b, transposed)
-        q = self.matrix
-        n = q.shape[0]
-        if transposed:
-            q = q.T.tocsr()
-        x = np.zeros(n)
-        sizes = np.bincount(self.labels)
-        order = np.argsort(self.labels, kind="stable")
-        starts = np.concatenate([[0], np.cumsum(sizes)])
-        # 1 - q_ii for a node alone: what leaves it, or 1 where nothing does and
-        # there is no self-loop either; 0 marks a closed self-loop.
-        loops = self.matrix.diagonal() > 0
-        keep = np.where(self.exits > 0, self.exits, np.where(loops, 0.0, 1.0))
+        q = self._transposed if transposed else self.matrix
+        x = np.zeros(q.shape[0])
+        sizes, order, starts, keep = self._layout
         indptr, indices, data = q.indptr, q.indices, q.data
         pointers, targets, shares = indptr.tolist(), indices.tolist(), data.tolist()
         keeps = keep.tolist()
@@ -269,7 +260,10 @@ class Solution:
     @cached_property
     def _layout(self) -> tuple[Ints, Ints, Ints, Floats]:
         """Component sizes, nodes grouped by component, where each group starts, and
-        each node's 1 - q_ii as :meth:`solve` takes it: kept for repeated solves."""
+        each node's 1 - q_ii as :meth:`solve` takes it: kept for repeated solves.
+
+        1 - q_ii of a node alone is what leaves it, or 1 where nothing does and there
+        is no self-loop either; 0 marks a closed self-loop."""
         sizes = np.bincount(self.labels).astype(np.int64)
         order = np.argsort(self.labels, kind="stable").astype(np.int64)
         starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
