@@ -95,6 +95,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .analysis import _clean, entry_weights
 from .errors import JourneyError
 from .graph import Flow, Solution
 from .model import DURATION, DURATION_UNITS, Journey
@@ -209,11 +210,6 @@ def human_duration(seconds: float) -> str:
             text = f"{value:.1f}" if value < 10 else f"{value:.0f}"
             return f"{text.removesuffix('.0')} {unit}"
     return f"{seconds:.0f} s"  # pragma: no cover - inf and NaN only
-
-
-def _clean(p: float) -> float:
-    """Probabilities and shares to 12 digits, like :func:`journeymap.analysis._clean`."""
-    return float(round(p, 12)) + 0.0
 
 
 def _share(p: float) -> float | None:
@@ -376,8 +372,6 @@ def time_to_outcomes(
     solves them, closed loops cut open or not: no time to success is spent
     there). See the module docstring for the method and its guarantees.
     """
-    from .analysis import entry_weights
-
     chain = _chain(journey, f)
     local = np.full(f.n, -1, dtype=np.int64)
     local[chain.nodes] = np.arange(chain.n)
