@@ -581,6 +581,24 @@ def report(
         click.echo(f"wrote {path}")
 
 
+# Importers and exporters (#13) ------------------------------------------------
+
+
+@cli.group("import")
+def import_() -> None:
+    """Build a journey file from another format: a Mermaid journey diagram or a spreadsheet.
+
+    The journey is written only once it validates; an existing file is never
+    overwritten without --force.
+    """
+
+
+# import mermaid ----------------------------------------------------------------
+
+
+# import csv, import xlsx, inventory ---------------------------------------------
+
+
 def main() -> None:
     """The console script.
 

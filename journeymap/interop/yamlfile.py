@@ -1,0 +1,103 @@
+"""Journey data as a journey file people read and edit.
+
+Every writer of journey files (``init``, the importers, and later the
+discovery of journeys from event logs) goes through here, so that they all
+write the same layout: keys in the model's order, block style, integral numbers
+without ``.0``, and a first line that points editors at the schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from ..errors import JourneyError
+from ..model import Journey
+
+__all__ = ["SCHEMA_MODELINE", "checked", "journey_data", "journey_yaml"]
+
+#: The first line of every journey file journeymap writes: VS Code's YAML extension
+#: (yaml-language-server) reads it and completes keys and flags errors as one types.
+#: The schema is written by ``journeymap schema -o journey.schema.json``.
+SCHEMA_MODELINE = "# yaml-language-server: $schema=journey.schema.json"
+
+
+def _tidy(value: Any) -> Any:
+    """Integral floats as ints (``volume: 6000``, not ``6000.0``), recursively."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _tidy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_tidy(v) for v in value]
+    return value
+
+
+def journey_data(journey: Journey) -> dict[str, Any]:
+    """The journey as the plain data of a file: only what differs from the defaults.
+
+    Titles the model derived from ids are left out too, so a journey written
+    from data without titles reads back the same.
+    """
+    from ..model import title_from_id
+
+    data: dict[str, Any] = _tidy(journey.model_dump(mode="json", exclude_defaults=True))
+    if data.get("title") == title_from_id(journey.journey) + " journey":
+        del data["title"]
+    for part in ("stages", "touchpoints", "outcomes"):
+        for item in data.get(part, []):
+            if item.get("title") == title_from_id(item["id"]):
+                del item["title"]
+    return data
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, lists indented under their key, long text folded at 100 columns."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def journey_yaml(data: dict[str, Any], *, header: str = "") -> str:
+    """YAML text of journey data, with the schema modeline and ``header`` comments first.
+
+    ``header`` is a comment block (each line starting with ``#``) written under
+    the modeline, e.g. where the journey was imported from.
+    """
+    body = yaml.dump(
+        _tidy(data),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=False,
+    )
+    lines = [SCHEMA_MODELINE]
+    if header:
+        for line in header.splitlines():
+            lines.append(line if line.startswith("#") else f"# {line}".rstrip())
+    return "\n".join(lines) + "\n" + body
+
+
+def checked(text: str, source: str) -> Journey:
+    """The journey ``text`` holds, or JourneyError: what an importer made must load.
+
+    ``source`` names the file the text came from in any message; an importer
+    that builds a journey the loader refuses has a defect, but the user still
+    gets the loader's message, and nothing is written.
+    """
+    from ..loader import loads
+
+    try:
+        return loads(text, source, kind="yaml")
+    except JourneyError as exc:
+        raise JourneyError(f"{source}: the journey made from it is not valid:\n{exc}") from None
