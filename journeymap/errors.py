@@ -38,10 +38,10 @@ class JourneyError(Exception):
 
     def __init__(self, problems: Sequence[Problem] | str) -> None:
         if isinstance(problems, str):
-            self.problems: tuple[Problem, ...] = ()
+            self.problems: list[Problem] = []
             text = problems
         else:
-            self.problems = tuple(problems)
+            self.problems = list(problems)
             text = "\n".join(str(p) for p in self.problems)
         super().__init__(text)
 

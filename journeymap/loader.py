@@ -383,10 +383,23 @@ def _yaml_problem(src: _Source, exc: yaml.YAMLError) -> Problem:
         text = exc.problem or str(exc)
         if "expected a single document" in str(exc.context):
             text = "several YAML documents in one file; put one journey in each file"
+        if mark is not None and src.kind == "yaml" and _in_tab_indent(src.text, mark.index):
+            # PyYAML's own words ("found character that cannot start any token") do
+            # not say that the invisible character is the problem.
+            text = "a tab in the indentation; YAML does not allow tabs there: indent with spaces"
         if mark is not None:
             return src.mark_problem(mark, f"invalid YAML: {text}")
         return Problem(src.name, 1, 1, f"invalid YAML: {text}")
     return Problem(src.name, 1, 1, f"invalid YAML: {exc}")  # pragma: no cover - all are marked
+
+
+def _in_tab_indent(text: str, index: int) -> bool:
+    """Whether ``index`` lies in a line's leading whitespace, and that holds a tab."""
+    start = max(text.rfind("\n", 0, index), text.rfind("\r", 0, index)) + 1
+    end = start
+    while end < len(text) and text[end] in " \t":
+        end += 1
+    return index <= end and "\t" in text[start:end]
 
 
 # Line breaks as YAML counts them (and so PyYAML's marks, and editors); JSON, like
@@ -725,6 +738,89 @@ ITEMS = {
     "next": ("transition", " ({to: ..., probability: ...}) or the id it leads to"),
 }
 
+# What each key holds, in the words of the README, for the messages about a value of
+# the wrong type or out of range: pydantic's own ("Input should be a valid dictionary
+# or instance of Importance") speak of Python, not of the file.
+_TEXT = "text"
+_TEXTS = "a list of texts, like [first, second]"
+_IDS = "a list of touchpoint ids, like [apply, screening]"
+FORMS: dict[str, str] = {
+    "journey": "the journey's id, a slug like candidate-temp",
+    "title": _TEXT,
+    "description": _TEXT,
+    "kind": "candidate, client or other",
+    "persona": "a mapping: {name: ..., description: ...}",
+    "name": _TEXT,
+    "stages": "a list of stages: ids, or mappings {id: ..., title: ...}",
+    "touchpoints": "a list of touchpoints, each a mapping {id: ..., stage: ..., ...}",
+    "outcomes": "a list of outcomes, each a mapping {id: ..., result: success or lost}",
+    "entries": _IDS,
+    "id": "an id (letters, digits, '-', '_' and '.')",
+    "stage": "the id of a stage declared under `stages`",
+    "channel": _TEXT,
+    "owner": _TEXT,
+    "when": _TEXT,
+    "why": _TEXT,
+    "frequency": _TEXT,
+    "label": _TEXT,
+    "volume": "a number of customers, 0 or more",
+    "duration": "a number and a unit (s, m, h, d or w), like 15m",
+    "wait": "a number and a unit (s, m, h, d or w), like 2d",
+    "importance": "a mapping: {customer: 1..5, company: 1..5}",
+    "customer": "a whole number from 1 (unimportant) to 5 (critical)",
+    "company": "a whole number from 1 (unimportant) to 5 (critical)",
+    "quality": "a whole number from 1 (poor) to 5 (excellent)",
+    "emotion": "a number from -2 (very negative) through 0 (neutral) to 2 (very positive)",
+    "pain_points": _TEXTS,
+    "opportunities": _TEXTS,
+    "tags": _TEXTS,
+    "asks": _TEXTS,
+    "knows": _IDS,
+    "next": "a list of the ids that follow, or of transitions {to: ..., probability: ...}",
+    "to": "the id of a touchpoint or outcome",
+    "probability": "a share from 0 to 1, like 0.35 for 35%",
+    "result": "success or lost",
+}
+ITEM_FORMS = {
+    **dict.fromkeys(("pain_points", "opportunities", "tags", "asks"), _TEXT),
+    **dict.fromkeys(("knows", "entries"), "a touchpoint id"),
+}
+# Pydantic's error types that mean "not this kind of value" or "out of range".
+_WRONG_VALUE = re.compile(
+    r"^(\w+_type|\w+_parsing|int_from_float|less_than(_equal)?|greater_than(_equal)?"
+    r"|string_too_long|too_long|model_attributes_type)$"
+)
+
+
+def _form_of(loc: Sequence[str | int]) -> str | None:
+    keys = [p for p in loc if isinstance(p, str)]
+    if not keys:
+        return None
+    if len(loc) >= 2 and isinstance(loc[-1], int) and loc[-2] == keys[-1]:
+        # An item of a list: `tags` item 2 is a text, `knows` item 1 an id.
+        return ITEM_FORMS.get(keys[-1])
+    return FORMS.get(keys[-1])
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _hint(value: Any, form: str) -> str:
+    """What to change in the written value, where its YAML type is the mistake."""
+    if isinstance(value, str) and form != _TEXT and _is_number(value):
+        return " (a number is written without quotes)"
+    if isinstance(value, int | float) and not isinstance(value, bool) and form == _TEXT:
+        return f" (write '{value}' in quotes)"
+    if isinstance(value, str) and form.startswith("a list"):
+        return f" (write [{value}] for a list of one)"
+    return ""
+
+
 # What pydantic calls an unknown key: in a model, and in a dataclass (Transition).
 UNKNOWN_KEY = ("extra_forbidden", "unexpected_keyword_argument")
 
@@ -765,6 +861,8 @@ def _message(err: Any) -> tuple[str, bool]:
     field = str(loc[-1]) if loc else "journey"
     if len(loc) >= 2 and isinstance(loc[-1], int) and isinstance(loc[-2], str):
         field = f"{loc[-2]} item {loc[-1] + 1}"  # `tags` item 2, not "1"
+    elif len(loc) >= 2 and loc[-2] == "importance":
+        field = f"importance.{loc[-1]}"
     value = err.get("input")
     if kind in UNKNOWN_KEY:
         cls = _model_for(loc)
@@ -785,9 +883,13 @@ def _message(err: Any) -> tuple[str, bool]:
                 " (s, m, h, d or w), like 30s, 15m, 2h, 3d, 2w",
                 False,
             )
+        slug = model.slug(str(value))
+        like = f", like '{slug}'" if slug else ""
+        if loc[:1] == ("stages",):
+            like += "; or write the stage as {id: an-id, title: " + _short(value) + "}"
         return (
             f"{_short(value)} is not a valid id: use letters, digits, '-', '_' and '.',"
-            " starting with a letter or digit",
+            f" starting with a letter or digit{like}",
             False,
         )
     if kind == "literal_error":
@@ -802,6 +904,20 @@ def _message(err: Any) -> tuple[str, bool]:
         return f"{field}: must be a finite number, got {_short(value)}", False
     if kind == "too_short" and isinstance(value, list):
         return f"`{field}` is empty: give at least one", False
+    if kind == "string_too_short":
+        return f"{field}: empty; write a word, or leave the item out", False
+    form = _form_of(loc)
+    if form is not None and _WRONG_VALUE.match(kind):
+        got = "" if isinstance(value, dict | list) or value is None else f", got {_short(value)}"
+        if isinstance(value, dict):
+            got = ", got a mapping"
+        elif isinstance(value, list):
+            got = ", got a list"
+        elif value is None:
+            got = ", got nothing (an empty value)"
+        if kind in ("string_too_long", "too_long"):
+            return f"{field}: too long ({err['msg'][len('Input should have ') :]})", False
+        return f"{field}: expected {form}{got}{_hint(value, form)}", False
     msg = err["msg"]
     if isinstance(value, dict | list) or value is None:
         return f"{field}: {msg}", False
@@ -908,6 +1024,17 @@ _OPTIONAL = {
 }
 
 
+# Values standing in for a broken required key while the rest of a file is checked;
+# ids no file can clash with in practice, and issues about them are never shown.
+_STAND_INS = {
+    ("stages", "id"): "journeymap.invalid.stage.{}",
+    ("touchpoints", "id"): "journeymap.invalid.touchpoint.{}",
+    ("touchpoints", "stage"): "journeymap.invalid.stage-of.{}",
+    ("outcomes", "id"): "journeymap.invalid.outcome.{}",
+    ("outcomes", "result"): "lost",
+}
+
+
 def _prune(data: dict[str, Any], loc: Path_, dropped: set[str], *, extra: bool) -> Path_ | None:
     """Remove the value at ``loc``, or the list item around it if it is required.
 
@@ -924,6 +1051,28 @@ def _prune(data: dict[str, Any], loc: Path_, dropped: set[str], *, extra: bool) 
             parent.pop(loc[-1], None)
         except (KeyError, IndexError, TypeError, AttributeError):
             pass  # already gone with what held it
+        return None
+    kind, index, key = (*loc, None, None, None)[:3]
+    items = data.get(kind) if len(loc) == 3 and isinstance(kind, str) else None
+    if (
+        isinstance(key, str)
+        and isinstance(kind, str)
+        and (kind, key) in _STAND_INS
+        and isinstance(index, int)
+        and isinstance(items, list)
+        and index < len(items)
+        and isinstance(items[index], dict)
+    ):
+        # A broken required key (a touchpoint's id or stage, an outcome's result)
+        # gets a stand-in instead of costing the whole item: the item's other
+        # references (`next`, `knows`) are still checked in this same pass.
+        item = items[index]
+        was = item.get(key)
+        if key == "id" and isinstance(was, str):
+            dropped.add(was)  # what refers to the broken id is not told it is unknown
+        stand_in = _STAND_INS[(kind, key)].format(index)
+        item[key] = stand_in
+        dropped.add(stand_in)
         return None
     parents: list[tuple[Any, str | int]] = []
     node: Any = data

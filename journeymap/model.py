@@ -40,6 +40,7 @@ __all__ = [
     "Touchpoint",
     "Transition",
     "parse_duration",
+    "slug",
 ]
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -98,6 +99,14 @@ def parse_duration(text: str) -> float:
     return float(match.group(1)) * DURATION_UNITS[match.group(2)]
 
 
+def slug(text: str) -> str:
+    """``Follow up`` -> ``follow-up``: the id a title gives (ASCII letters and digits)."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:200]
+
+
 def title_from_id(ident: str) -> str:
     words = re.split(r"[-_.]+", ident)
     text = " ".join(w for w in words if w)
@@ -121,8 +130,13 @@ class Stage(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, data: Any) -> Any:
-        # `- awareness` is shorthand for `- {id: awareness}`.
-        return {"id": data} if isinstance(data, str) else data
+        # `- awareness` is shorthand for `- {id: awareness}`; `- Follow up`, which
+        # is no id, for `- {id: follow-up, title: Follow up}`: newcomers write titles.
+        if not isinstance(data, str):
+            return data
+        if re.match(ID, data) or not (ident := slug(data)):
+            return {"id": data}
+        return {"id": ident, "title": data.strip()}
 
     @model_validator(mode="after")
     def _default_title(self) -> Stage:

@@ -83,7 +83,7 @@ def test_every_error_is_reported_at_once_with_line_and_column() -> None:
         " single hyphens, like 'candidate-temp'): it names the output files",
         "j.yaml:5:5: unknown key 'colour'",
         "j.yaml:8:12: stage 'awarenes' is not declared under `stages` (did you mean 'awareness'?)",
-        "j.yaml:9:14: quality: Input should be less than or equal to 5, got 7",
+        "j.yaml:9:14: quality: expected a whole number from 1 (poor) to 5 (excellent), got 7",
         "j.yaml:11:9: 'websit' is not a touchpoint or outcome (did you mean 'website'?)",
         "j.yaml:14:5: the probabilities out of 'website' add up to 1.3, more than 1",
         "j.yaml:19:24: result: 'sucess' is not allowed; 'success' or 'lost'",
@@ -93,11 +93,21 @@ def test_every_error_is_reported_at_once_with_line_and_column() -> None:
 @pytest.mark.parametrize(
     ("snippet", "expected"),
     [
-        ("    volume: -5\n", "6:13: volume: Input should be greater than or equal to 0, got -5"),
+        ("    volume: -5\n", "6:13: volume: expected a number of customers, 0 or more, got -5"),
         ("    volume: .nan\n", "6:13: volume: must be a finite number, got nan"),
-        ("    emotion: 3\n", "6:14: emotion: Input should be less than or equal to 2, got 3"),
-        ("    quality: 2.5\n", "6:14: quality: Input should be a valid integer, got 2.5"),
-        ("    volume: '12'\n", "6:13: volume: Input should be a valid number, got '12'"),
+        (
+            "    emotion: 3\n",
+            "6:14: emotion: expected a number from -2 (very negative) through 0 (neutral) to 2"
+            " (very positive), got 3",
+        ),
+        (
+            "    quality: 2.5\n",
+            "6:14: quality: expected a whole number from 1 (poor) to 5 (excellent), got 2.5",
+        ),
+        (
+            "    volume: '12'\n",
+            "6:13: volume: expected a number of customers, 0 or more, got '12' (a number is written without quotes)",
+        ),
         ("    duration: 5 minutes\n", "6:15: duration '5 minutes' is not a duration"),
         (
             "    layer: backstag\n",
@@ -105,7 +115,7 @@ def test_every_error_is_reported_at_once_with_line_and_column() -> None:
         ),
         (
             "    importance: {customer: 6}\n",
-            "6:28: customer: Input should be less than or equal to 5",
+            "6:28: importance.customer: expected a whole number from 1 (unimportant) to 5",
         ),
         ("    colour: red\n", "6:5: unknown key 'colour'"),
         ("    chanel: web\n", "6:5: unknown key 'chanel' (did you mean 'channel'?)"),
@@ -113,9 +123,12 @@ def test_every_error_is_reported_at_once_with_line_and_column() -> None:
         # Transitions are a validated dataclass, not a model: the same messages.
         ("    next: [{to: t, probablity: 0.5}]\n", "6:20: unknown key 'probablity' (did you"),
         ("    next: [{probability: 0.5}]\n", "6:12: missing required key 'to'"),
-        ("    next: [{to: t, probability: '1'}]\n", "6:33: probability: Input should be a valid"),
+        (
+            "    next: [{to: t, probability: '1'}]\n",
+            "6:33: probability: expected a share from 0 to 1, like 0.35 for 35%, got '1' (a number",
+        ),
         ("    next: [{to: t, wait: soon}]\n", "6:26: wait 'soon' is not a duration"),
-        ("    next: [{to: t, label: [x]}]\n", "6:27: label: Input should be a valid string"),
+        ("    next: [{to: t, label: [x]}]\n", "6:27: label: expected text, got a list"),
         ("    next: [{to: 'no id'}]\n", "6:17: 'no id' is not a valid id"),
     ],
 )
@@ -742,16 +755,17 @@ def test_bad_new_fields_are_placed_with_did_you_mean() -> None:
         " (did you mean 'client'?)",
         "j.yaml:7:17: initiative: 'frim' is not allowed; 'customer' or 'firm'"
         " (did you mean 'firm'?)",
-        "j.yaml:8:21: tags item 2: Input should be a valid string, got 2024",
-        "j.yaml:9:11: asks: Input should be a valid list, got 'work history'",
-        "j.yaml:15:9: tags item 2: Input should be a valid string",
-        "j.yaml:16:26: asks item 2: Input should be a valid string",
+        "j.yaml:8:21: tags item 2: expected text, got 2024 (write '2024' in quotes)",
+        "j.yaml:9:11: asks: expected a list of texts, like [first, second], got 'work history'"
+        " (write [work history] for a list of one)",
+        "j.yaml:15:9: tags item 2: expected text, got a mapping",
+        "j.yaml:16:26: asks item 2: expected text, got a list",
         # the touchpoint is checked against the others too, though it has field errors
         "j.yaml:17:13: knows: 'aply' is not a touchpoint (did you mean 'apply'?)",
         "j.yaml:17:19: knows: 'done' is an outcome; name the touchpoints whose history"
         " 'interview' knows",
         "j.yaml:17:25: 'no id' is not a valid id: use letters, digits, '-', '_' and '.',"
-        " starting with a letter or digit",
+        " starting with a letter or digit, like 'no-id'",
     ]
 
 
