@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
     from .analysis import Analysis
@@ -127,6 +130,11 @@ def _echo_json(data: Any, size: int) -> None:
     buffer.flush()
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 stage``, ``2 stages``: English plurals for the nouns the CLI counts."""
+    return f"{n:,} {noun}{'s' * (n != 1)}"
+
+
 def _is_many(paths: tuple[Path, ...]) -> bool:
     return len(paths) > 1 or any(p.is_dir() for p in paths)
 
@@ -138,8 +146,9 @@ def validate(paths: tuple[Path, ...]) -> None:
     for j in _load(paths):
         click.echo(
             terminal(
-                f"ok  {j.source}  ({j.journey}: {len(j.stages)} stages,"
-                f" {len(j.touchpoints)} touchpoints, {len(j.outcomes)} outcomes)"
+                f"ok  {j.source}  ({j.journey}: {_count(len(j.stages), 'stage')},"
+                f" {_count(len(j.touchpoints), 'touchpoint')},"
+                f" {_count(len(j.outcomes), 'outcome')})"
             )
         )
 
@@ -257,18 +266,38 @@ OUTDIR = click.option(
     show_default=True,
     help="Folder to write into.",
 )
-PAPER = click.option(
-    "--paper",
-    type=click.Choice(["A4", "A3", "A2", "A1", "A0", "letter", "tabloid"], case_sensitive=False),
-    default=None,
-    help="Paper size of PDF output.",
-)
-ORIENTATION = click.option(
-    "--orientation",
-    type=click.Choice(["landscape", "portrait"]),
-    default=None,
-    help="[default: landscape]",
-)
+
+
+def _paper(default: str) -> Callable[[_F], _F]:
+    # The default is applied by the command, not by click, so that a command can
+    # tell an option given for the wrong format from one left out.
+    return click.option(
+        "--paper",
+        type=click.Choice(
+            ["A4", "A3", "A2", "A1", "A0", "letter", "tabloid"], case_sensitive=False
+        ),
+        default=None,
+        help=f"Paper size of PDF output.  [default: {default}]",
+    )
+
+
+def _orientation(default: str) -> Callable[[_F], _F]:
+    return click.option(
+        "--orientation",
+        type=click.Choice(["landscape", "portrait"]),
+        default=None,
+        help=f"Orientation of the paper.  [default: {default}]",
+    )
+
+
+def _only_for(ctx: click.Context, fmt: str, wanted: str, *names: str) -> None:
+    """Refuse options that do nothing in this format, rather than ignore them."""
+    given = [f"--{n.replace('_', '-')}" for n in names if ctx.params.get(n) not in (None, False)]
+    if given:
+        are = "is" if len(given) == 1 else "are"
+        raise click.UsageError(f"{' and '.join(given)} {are} for --format {wanted}, not {fmt}")
+
+
 THEME = click.option(
     "--theme", default=None, help="default, print, colorblind, or a theme file (YAML)."
 )
@@ -289,14 +318,18 @@ THEME = click.option(
     type=click.Choice(["flow", "canvas"]),
     default="flow",
     show_default=True,
-    help="flow: the journey as a graph; canvas: the classic journey map (stages by rows).",
+    help="flow: the journey as a graph; canvas: the classic journey map (stages as columns,"
+    " rows for touchpoints, emotion, pain points and opportunities).",
 )
 @THEME
 @click.option(
-    "--dpi", type=click.IntRange(36, 1200), default=None, help="Resolution of PNG output."
+    "--dpi",
+    type=click.IntRange(36, 1200),
+    default=None,
+    help="Resolution of PNG output.  [default: 96]",
 )
-@PAPER
-@ORIENTATION
+@_paper("A3")
+@_orientation("landscape")
 @click.option("--tile", is_flag=True, help="PDF: the map at full size over several pages.")
 def render(
     paths: tuple[Path, ...],
@@ -313,8 +346,11 @@ def render(
     from .rendering import render_files
     from .themes import get_theme
 
-    if (paper or orientation or tile) and fmt != "pdf":
-        raise click.UsageError("--paper, --orientation and --tile are for --format pdf")
+    ctx = click.get_current_context()
+    if fmt != "pdf":
+        _only_for(ctx, fmt, "pdf", "paper", "orientation", "tile")
+    if fmt != "png":
+        _only_for(ctx, fmt, "png", "dpi")
     t = get_theme(theme)
     options: dict[str, Any] = {"theme": t, "dpi": dpi, "view": view, "tile": tile}
     options["paper"] = paper or "A3"
@@ -451,8 +487,8 @@ def _fix_first_text(j: Journey, fixes: list[Fix], start: str | None = None, top:
 @click.option("--stages", default=None, help="Stage titles, comma separated, without a journey.")
 @click.option("--prefill", is_flag=True, help="Put the journey's touchpoints in the worksheet.")
 @OUTDIR
-@PAPER
-@ORIENTATION
+@_paper("A3")
+@_orientation("landscape")
 @click.option(
     "--format", "fmt", type=click.Choice(["pdf", "svg"]), default="pdf", show_default=True
 )
@@ -476,8 +512,14 @@ def worksheet(
     from .output import write_files
     from .themes import get_theme
 
-    if (path is None) == (stages is None):
+    if path is None and stages is None:
+        raise click.UsageError("give a journey file, or the stages with --stages")
+    if path is not None and stages is not None:
         raise click.UsageError("give a journey file or --stages, not both")
+    if prefill and path is None:
+        raise click.UsageError("--prefill fills the worksheet from a journey file; give one")
+    if fmt != "pdf":
+        _only_for(click.get_current_context(), fmt, "pdf", "paper", "orientation")
     t = get_theme(theme)
     if path is not None:
         if path.is_dir():
@@ -514,8 +556,8 @@ def worksheet(
 @cli.command()
 @PATHS
 @OUTDIR
-@PAPER
-@ORIENTATION
+@_paper("A4")
+@_orientation("portrait")
 def cards(
     paths: tuple[Path, ...], outdir: Path, paper: str | None, orientation: str | None
 ) -> None:

@@ -202,6 +202,11 @@ def _check(journey: Journey, f: Flow, to: str, start: str | None) -> None:
         raise UsageError(
             f"--to {to!r}: use lost, success or an outcome id"
             + did_you_mean(to, [*outcomes, "lost", "success"])
+            + (
+                f"; the outcomes of {journey.journey}: {', '.join(sorted(outcomes))}"
+                if outcomes
+                else f"; {journey.journey} has no outcomes"
+            )
         )
     if start is not None and start not in journey.entry_ids:
         raise UsageError(

@@ -129,6 +129,26 @@ def _header(title: str) -> str:
     )
 
 
+#: What a user without the print extra is told to install (see :func:`_require`).
+PRINT_EXTRA = "pip install 'journeymap[print]'"
+
+
+def _require(what: str, *modules: str) -> None:
+    """Refuse, with the install line, when a module of the ``print`` extra is missing.
+
+    PDF and PNG output are an optional extra (WeasyPrint, pypdfium2, Pillow); without
+    it the first import deep inside a render, or in the printing child process, would
+    surface as a traceback or a stack fragment instead of telling the user what to do.
+    """
+    from importlib.util import find_spec
+
+    missing = [m for m in modules if find_spec(m) is None]
+    if missing:
+        raise JourneyError(
+            f"{what} needs the print extra ({', '.join(missing)} is not installed): {PRINT_EXTRA}"
+        )
+
+
 def _write(html: str) -> bytes:
     """HTML to PDF bytes, in a child process; the same HTML always gives the same bytes.
 
@@ -141,6 +161,7 @@ def _write(html: str) -> bytes:
     import subprocess
     import sys
 
+    _require("PDF output", "weasyprint")
     # Same bytes every run: fontTools stamps the fonts it subsets with the current
     # time unless SOURCE_DATE_EPOCH is set, and walks sets of glyphs whose order
     # follows Python's per-process hash seed.
@@ -315,6 +336,7 @@ def cards_pdf(journey: Journey, analysis: Analysis, paper_size: Paper) -> bytes:
 
 def svg_to_png(svg: str, dpi: int = 96) -> bytes:
     """An SVG we drew ourselves (the canvas) as PNG, through a PDF of its own size."""
+    _require("PNG output of the canvas", "weasyprint", "pypdfium2", "PIL")
     import pypdfium2 as pdfium
 
     w_px, h_px = _svg_size(svg)

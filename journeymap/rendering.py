@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .analysis import Analysis, analyze
 from .dot import expected_ids, html_escape, to_dot
-from .errors import JourneyError
+from .errors import JourneyError, UsageError
 from .model import Journey
 from .output import write_files
 from .themes import Theme, get_theme
@@ -70,11 +70,11 @@ def render(
     ``"#tp-{id}"``) turns the flow map's nodes into links, for maps in a report.
     """
     if format not in FORMATS:
-        raise JourneyError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+        raise UsageError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     if view not in VIEWS:
-        raise JourneyError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
+        raise UsageError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
     if format == "dot" and view != "flow":
-        raise JourneyError("the canvas is drawn directly as SVG; DOT exists only for the flow view")
+        raise UsageError("the canvas is drawn directly as SVG; DOT exists only for the flow view")
     t = theme if isinstance(theme, Theme) else get_theme(theme)
     a = analysis or analyze(journey)
     if format == "pdf":

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import JourneyError
+from .errors import JourneyError, UsageError, did_you_mean
 
 __all__ = [
     "COLOR_NAMES",
@@ -351,4 +351,11 @@ def get_theme(name_or_path: str | None) -> Theme:
         return THEMES["default"]
     if name_or_path in THEMES:
         return THEMES[name_or_path]
+    if not Path(name_or_path).exists():
+        # A misspelt name, most likely: say what exists rather than "no such file".
+        raise UsageError(
+            f"--theme {name_or_path!r}: no built-in theme or theme file by that name"
+            + did_you_mean(name_or_path, list(THEMES))
+            + f"; built-in themes: {', '.join(THEMES)}; or give a theme file (YAML)"
+        )
     return Theme.from_file(name_or_path)

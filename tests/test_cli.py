@@ -67,7 +67,7 @@ def test_a_broken_file_gets_every_error_at_once_and_no_traceback(cli: Run, tmp_p
         assert "Traceback" not in r.stderr
         assert r.stderr.splitlines() == [
             f"{f}:5:12: stage 'b' is not declared under `stages`",
-            f"{f}:6:14: quality: Input should be less than or equal to 5, got 9",
+            f"{f}:6:14: quality: expected a whole number from 1 (poor) to 5 (excellent), got 9",
             f"{f}:7:12: 'nowhere' is not a touchpoint or outcome",
             "3 problems in 1 file",
         ]
@@ -164,7 +164,8 @@ def test_paths_refuses_a_question_it_cannot_answer(cli: Run, tmp_path: Path) -> 
     r = cli("paths", f, "--to", "gaveup")
     assert r.returncode == 2
     assert r.stderr == (
-        "Error: --to 'gaveup': use lost, success or an outcome id (did you mean 'gave-up'?)\n"
+        "Error: --to 'gaveup': use lost, success or an outcome id (did you mean 'gave-up'?);"
+        " the outcomes of loop: gave-up, placed\n"
     )
     r = cli("paths", f, "--from", "apply")
     assert r.returncode == 2

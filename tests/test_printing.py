@@ -96,7 +96,7 @@ def test_the_printing_commands(cli: Run, tmp_path: Path) -> None:
     assert cli("render", EXAMPLES / "client.yaml", "--paper", "A4").returncode == 2
     assert (
         cli("render", EXAMPLES / "client.yaml", "--view", "canvas", "--format", "dot").returncode
-        == 1
+        == 2
     )
 
 
