@@ -623,6 +623,57 @@ def report(
         click.echo(f"wrote {path}")
 
 
+# Starting a journey (#13) -------------------------------------------------------
+
+
+@cli.command()
+@click.argument(
+    "path", required=False, type=click.Path(path_type=Path), default=Path("journey.yaml")
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["candidate", "client", "blank"]),
+    default="candidate",
+    show_default=True,
+    help="candidate or client: a short staffing journey to adapt; blank: the bare bones.",
+)
+def init(path: Path, kind: str) -> None:
+    """Write a short, commented journey to start from [PATH: journey.yaml].
+
+    Every key is shown once; it validates and renders as it is. The schema for
+    editors (journey.schema.json) is written beside it unless one is there. An
+    existing file is never overwritten.
+    """
+    from .output import write_files
+    from .starter import init_files
+
+    for written in write_files(init_files(path, kind)):
+        click.echo(f"wrote {terminal(str(written))}")
+
+
+@cli.command()
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The file to write (journey.schema.json); without it, the schema goes to stdout.",
+)
+def schema(output: Path | None) -> None:
+    """The JSON Schema of a journey file, for editors (VS Code's YAML extension)."""
+    from .interop.schema import schema_json
+
+    text = schema_json()
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from .output import write_files
+
+    for written in write_files({output: text.encode("utf-8")}):
+        click.echo(f"wrote {terminal(str(written))}")
+
+
 # Importers and exporters (#13) ------------------------------------------------
 
 

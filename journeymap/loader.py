@@ -1252,7 +1252,14 @@ def find_files(paths: Iterable[str | Path]) -> list[Path]:
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            inside = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES)
+            inside = sorted(
+                f
+                for f in p.rglob("*")
+                if f.is_file()
+                and f.suffix.lower() in SUFFIXES
+                # the schema beside the journeys (journeymap schema, init) is no journey
+                and not f.name.lower().endswith(".schema.json")
+            )
             if not inside:
                 raise JourneyError(f"{p}: no journey files (*.yaml, *.yml, *.json) in this folder")
             found.extend(inside)

@@ -495,8 +495,8 @@ def _sections(
     return sections
 
 
-def _builtin_templates() -> Path:
-    """The folder of the built-in report templates.
+def _builtin_templates(kind: str = "report") -> Path:
+    """The folder of the built-in templates of one ``kind`` (report, init).
 
     In the wheel they are the package ``journeymap.templates``; in a checkout they
     are the repository's top-level ``templates/`` (also when the package is run
@@ -509,9 +509,9 @@ def _builtin_templates() -> Path:
     except ModuleNotFoundError:  # pragma: no cover - find_spec of a submodule returns None
         spec = None
     for root in (spec.submodule_search_locations or []) if spec else []:
-        if (Path(root) / "report").is_dir():
-            return Path(root) / "report"
-    return Path(__file__).resolve().parent.parent / "templates" / "report"
+        if (Path(root) / kind).is_dir():
+            return Path(root) / kind
+    return Path(__file__).resolve().parent.parent / "templates" / kind
 
 
 def _confined_loader(folder: str | Path) -> Any:
