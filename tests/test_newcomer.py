@@ -18,7 +18,7 @@ import pytest
 from journeymap.errors import JourneyError
 from journeymap.loader import loads
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, ROOT
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 CANDIDATE = next(p for p in EXAMPLES if p.stem == "candidate")
@@ -287,3 +287,13 @@ def test_problems_inside_a_broken_touchpoint_come_in_the_same_pass() -> None:
         "j.yaml:11:5: missing required key 'stage'",
         "j.yaml:12:12: 'ghost2' is not a touchpoint or outcome",
     ]
+
+
+def test_the_readmes_journey_file_block_validates_as_it_is() -> None:
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## The journey file.*?```yaml\n(.*?)```", readme, re.S)
+    assert block is not None
+    j = loads(block.group(1), "README.md")
+    assert j.journey == "candidate"
