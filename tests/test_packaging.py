@@ -23,9 +23,13 @@ def test_the_wheel_carries_the_top_level_templates(tmp_path: Path) -> None:
     [wheel] = tmp_path.glob("journeymap-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {n for n in names if n.startswith("journeymap/templates/")}
+    top = ROOT / "templates"
     expected = {
-        f"journeymap/templates/report/{p.name}" for p in (ROOT / "templates" / "report").iterdir()
+        f"journeymap/templates/{p.relative_to(top).as_posix()}"
+        for p in top.rglob("*")
+        if p.is_file()
     }
+    assert {"report", "init"} <= {p.name for p in top.iterdir()}
     assert expected and shipped == expected
     assert "journeymap/py.typed" in names
     assert "journeymap/interop/__init__.py" in names  # every sub-package
