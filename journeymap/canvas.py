@@ -392,20 +392,19 @@ def layout(
         height = 0.0
         if blank:
             height = 150.0 if row in ("front", "back", "pain", "opportunities") else 70.0
-            if row == "front" and every:  # prefilled touchpoints
-                for k, s in enumerate(cols):
-                    yy = top + PAD
-                    for tp in tps[s.id]:
-                        yy += _card(c, x0 + k * COLUMN + PAD, yy, COLUMN - 2 * PAD, tp, a, t) + 8
-                    height = max(height, yy - top)
-        elif row in ("front", "back"):
+        if row in ("front", "back") and (every or not blank):
+            # Cards above or below the line of visibility by their layer, on the
+            # canvas and on a prefilled worksheet alike.
             for k, s in enumerate(cols):
                 yy = top + PAD
                 for tp in tps[s.id]:
                     if (tp.layer == "backstage") == (row == "back"):
                         yy += _card(c, x0 + k * COLUMN + PAD, yy, COLUMN - 2 * PAD, tp, a, t) + 8
                 height = max(height, yy - top)
-            if row == "front" and journey.outcomes:
+        if blank or row == "back":
+            pass  # a worksheet's other rows are room for sticky notes
+        elif row == "front":
+            if journey.outcomes:
                 yy = top + PAD
                 x = x0 + len(cols) * COLUMN + PAD
                 for o in journey.outcomes:

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -234,3 +235,30 @@ def test_the_example_canvases_mark_every_proactive_touchpoint() -> None:
         firm = [tp for tp in j.touchpoints if tp.initiative == "firm"]
         assert firm
         assert svg.count('class="cv-badge"') == len(firm)
+
+
+def _card_tops_and_visibility(svg: str) -> tuple[dict[str, float], float]:
+    """Each touchpoint card's top edge, and the y of the line of visibility."""
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.fromstring(svg)
+    tops = {}
+    for g in root.iter(f"{ns}g"):
+        ident = g.get("id", "")
+        if ident.startswith("canvas-tp-"):
+            rect = g.find(f"{ns}rect")
+            assert rect is not None
+            tops[ident.removeprefix("canvas-tp-")] = float(rect.get("y", "nan"))
+    [line] = [line for line in root.iter(f"{ns}line") if line.get("stroke-dasharray") == "10 5"]
+    return tops, float(line.get("y1", "nan"))
+
+
+@pytest.mark.parametrize("prefill", [False, True], ids=["canvas", "prefilled worksheet"])
+def test_backstage_touchpoints_sit_below_the_line_of_visibility(prefill: bool) -> None:
+    j = load(EXAMPLES / "candidate.yaml")
+    svg = worksheet_svg(j, prefill=True) if prefill else canvas_svg(j)
+    tops, line = _card_tops_and_visibility(svg)
+    back = {tp.id for tp in j.touchpoints if tp.layer == "backstage"}
+    front = {tp.id for tp in j.touchpoints} - back
+    assert back and front and set(tops) >= back | front
+    assert all(tops[i] > line for i in back), {i: tops[i] for i in back}
+    assert all(tops[i] < line for i in front)
