@@ -623,6 +623,31 @@ def report(
         click.echo(f"wrote {path}")
 
 
+# Live preview (#13) -----------------------------------------------------------
+
+
+@cli.command()
+@click.argument("path", required=False, default=".", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1; 0 picks a free one.",
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in a browser.")
+def serve(path: Path, port: int, open_browser: bool) -> None:
+    """A live preview in the browser: map, canvas and report redrawn on every save.
+
+    PATH is a journey file or a folder of them [default: the current folder].
+    A broken file shows its problems in the page instead of the map. Listens on
+    127.0.0.1 only; Ctrl-C stops it.
+    """
+    from .serve import serve as run
+
+    run(path, port=port, open_browser=open_browser, log=lambda s: click.echo(terminal(s)))
+
+
 # Starting a journey (#13) -------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ from . import model
 from .errors import JourneyError, Problem, did_you_mean, suggestion_budget
 from .validate import Issue, check
 
-__all__ = ["MAX_BYTES", "SUFFIXES", "find_files", "load", "load_all", "loads"]
+__all__ = ["MAX_BYTES", "SUFFIXES", "find_files", "is_journey_name", "load", "load_all", "loads"]
 
 SUFFIXES = (".yaml", ".yml", ".json")
 # Hand-written YAML journeys are kilobytes; a generated JSON journey of 100,000
@@ -1246,20 +1246,23 @@ def load(path: str | Path) -> model.Journey:
     return loads(_read(p, name), name)
 
 
+def is_journey_name(name: str) -> bool:
+    """Whether a folder's file of this name is looked at as a journey.
+
+    The schema for editors that ``init`` and ``schema`` put beside the journeys
+    (``journey.schema.json``) is JSON but no journey.
+    """
+    lower = name.lower()
+    return lower.endswith(SUFFIXES) and not lower.endswith(".schema.json")
+
+
 def find_files(paths: Iterable[str | Path]) -> list[Path]:
     """The journey files named by ``paths``: files as given, folders searched recursively."""
     found: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            inside = sorted(
-                f
-                for f in p.rglob("*")
-                if f.is_file()
-                and f.suffix.lower() in SUFFIXES
-                # the schema beside the journeys (journeymap schema, init) is no journey
-                and not f.name.lower().endswith(".schema.json")
-            )
+            inside = sorted(f for f in p.rglob("*") if f.is_file() and is_journey_name(f.name))
             if not inside:
                 raise JourneyError(f"{p}: no journey files (*.yaml, *.yml, *.json) in this folder")
             found.extend(inside)
