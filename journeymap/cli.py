@@ -699,6 +699,51 @@ def schema(output: Path | None) -> None:
         click.echo(f"wrote {terminal(str(written))}")
 
 
+# Diff (#13) --------------------------------------------------------------------
+
+
+@cli.command("diff")
+@click.argument("sides", nargs=-1, required=True, metavar="OLD NEW")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "md"]),
+    default="text",
+    show_default=True,
+    help="md is a pull-request comment; json a stable interface for scripts.",
+)
+@CONFIG
+def diff_(sides: tuple[str, ...], fmt: str, config_path: Path | None) -> None:
+    """What changed between two versions of a journey, and what it does to the customers.
+
+    OLD and NEW are journey files, or REV:PATH read through git (HEAD:journeys/x.yaml:
+    PATH from the repository's top, or ./PATH from here); /dev/null is no journey.
+    Exits with status 0 whether or not they differ (the JSON's "changed" says).
+    Given the 7 arguments git passes an external diff, it is that driver (README).
+    """
+    from .diff import compare
+    from .errors import JourneyError, UsageError
+    from .findings import load_config
+
+    if len(sides) == 1 and "GIT_DIFF_PATH_COUNTER" in os.environ:
+        click.echo(terminal(f"{sides[0]}: unmerged"))  # git's external diff, for a conflict
+        return
+    config = load_config(config_path) if config_path else None
+    try:
+        d = compare(sides, config)
+    except JourneyError as exc:
+        if len(sides) == 2 or isinstance(exc, UsageError):
+            raise
+        # As git's external diff, a failure would stop git's whole diff: say why, go on.
+        click.echo(terminal(str(exc)), err=True)
+        click.echo(terminal(f"{sides[0]}: not compared as journeys (see the messages above)"))
+        return
+    if fmt == "json":
+        _echo_json(d.to_dict(), d.size)
+    else:
+        click.echo(terminal(d.markdown() if fmt == "md" else d.text()), nl=fmt != "md")
+
+
 # Importers and exporters (#13) ------------------------------------------------
 
 
