@@ -309,7 +309,7 @@ THEME = click.option(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["svg", "pdf", "png", "dot"]),
+    type=click.Choice(["svg", "pdf", "png", "dot", "mermaid"]),
     default="svg",
     show_default=True,
 )
@@ -342,7 +342,10 @@ def render(
     orientation: str | None,
     tile: bool,
 ) -> None:
-    """Draw journey maps into OUTPUT/<journey>.<format> (<journey>-canvas.<format>)."""
+    """Draw journey maps into OUTPUT/<journey>.<format> (<journey>-canvas.<format>).
+
+    --format mermaid writes a Mermaid journey diagram, OUTPUT/<journey>.mmd.
+    """
     from .rendering import render_files
     from .themes import get_theme
 
@@ -757,6 +760,33 @@ def import_() -> None:
 
 
 # import mermaid ----------------------------------------------------------------
+
+
+@import_.command("mermaid")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The journey file to write (.yaml).",
+)
+@click.option(
+    "--journey", "journey_id", default=None, help="The journey's id.  [default: from FILE's name]"
+)
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+def import_mermaid(file: Path, output: Path, journey_id: str | None, force: bool) -> None:
+    """A journey from a Mermaid journey diagram (a .mmd file).
+
+    Sections become stages, tasks touchpoints in the same order (each leading to
+    the next), scores emotion (1..5 as -2..+2) and actors the owner. Other kinds
+    of Mermaid diagram are refused.
+    """
+    from .interop.mermaid import import_file
+
+    written = import_file(file, output, journey_id=journey_id, force=force)
+    click.echo(f"wrote {terminal(str(written))}")
 
 
 # import csv, import xlsx, inventory ---------------------------------------------

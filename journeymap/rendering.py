@@ -15,8 +15,10 @@ from .themes import Theme, get_theme
 
 __all__ = ["FORMATS", "VIEWS", "render", "render_files"]
 
-FORMATS = ("svg", "pdf", "png", "dot")
+FORMATS = ("svg", "pdf", "png", "dot", "mermaid")
 VIEWS = ("flow", "canvas")
+# File name extensions of the formats not named by one.
+EXTENSIONS = {"mermaid": "mmd"}
 
 
 def describe(journey: Journey, analysis: Analysis) -> str:
@@ -62,7 +64,7 @@ def render(
     orientation: str = "landscape",
     tile: bool = False,
 ) -> bytes:
-    """The map of one journey as bytes (SVG, PDF, PNG or DOT source).
+    """The map of one journey as bytes (SVG, PDF, PNG, DOT source or a Mermaid diagram).
 
     ``view`` is ``flow`` (the graph) or ``canvas`` (the classic journey map). A PDF's
     page is the ``paper`` (A4 to A0, letter, tabloid), the map scaled to fit, or
@@ -75,6 +77,16 @@ def render(
         raise UsageError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
     if format == "dot" and view != "flow":
         raise UsageError("the canvas is drawn directly as SVG; DOT exists only for the flow view")
+    if format == "mermaid":
+        # A Mermaid journey diagram is a view of its own: no graph, no canvas, no theme.
+        if view != "flow":
+            raise UsageError(
+                f"--view {view} does not apply to --format mermaid, which writes a Mermaid"
+                " journey diagram of its own kind; leave --view out"
+            )
+        from .interop.mermaid import to_mermaid
+
+        return to_mermaid(journey).encode("utf-8")
     t = theme if isinstance(theme, Theme) else get_theme(theme)
     a = analysis or analyze(journey)
     if format == "pdf":
@@ -147,14 +159,18 @@ def render_files(
     format: str = "svg",
     **options: object,
 ) -> list[Path]:
-    """Render every journey into ``outdir/<journey>.<format>``: all files or none."""
+    """Render every journey into ``outdir/<journey>.<format>``: all files or none.
+
+    The file's extension is the format's (``.mmd`` for ``mermaid``).
+    """
     out = Path(outdir)
     if out.exists() and not out.is_dir():
         raise JourneyError(f"{out}: not a folder")
     view = options.get("view", "flow")
     suffix = "" if view == "flow" else f"-{view}"
+    ext = EXTENSIONS.get(format, format)
     files = {
-        out / f"{j.journey}{suffix}.{format}": render(j, format, **options)  # type: ignore[arg-type]
+        out / f"{j.journey}{suffix}.{ext}": render(j, format, **options)  # type: ignore[arg-type]
         for j in journeys
     }
     return write_files(files)
