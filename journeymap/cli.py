@@ -354,6 +354,8 @@ def render(
         _only_for(ctx, fmt, "pdf", "paper", "orientation", "tile")
     if fmt != "png":
         _only_for(ctx, fmt, "png", "dpi")
+    if fmt == "mermaid" and theme is not None:
+        raise click.UsageError("--theme does not apply to --format mermaid (Mermaid has its own)")
     t = get_theme(theme)
     options: dict[str, Any] = {"theme": t, "dpi": dpi, "view": view, "tile": tile}
     options["paper"] = paper or "A3"

@@ -228,6 +228,7 @@ def test_paths_to_an_unknown_outcome_lists_the_outcomes(cli: Run) -> None:
         (("render", "--format", "pdf", "--dpi", "300"), "--dpi is for --format png, not pdf"),
         (("render", "--view", "canvas", "--format", "dot"), "DOT exists only for the flow view"),
         (("worksheet", "--format", "svg", "--orientation", "portrait"), "--orientation is for"),
+        (("render", "--format", "mermaid", "--theme", "print"), "--theme does not apply"),
     ],
 )
 def test_options_that_do_not_apply_are_usage_errors(
