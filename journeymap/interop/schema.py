@@ -61,8 +61,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "when": "WHEN it happens (free text).",
         "why": "WHY it exists, for the customer and the firm.",
         "interaction": "direct, or indirect (a referral, a review site).",
-        "layer": "frontstage (the customer sees it) or backstage (the firm's work behind"
-        " it).",
+        "layer": "frontstage (the customer sees it) or backstage (the firm's work behind it).",
         "volume": "How many customers reach it.",
         "frequency": "How often it happens (free text).",
         "duration": "How long it takes: a number and s, m, h, d or w (15m, 2d).",
@@ -76,8 +75,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "tags": "Free words (billing, site visit), read by the checklist of overlooked"
         " touchpoints.",
         "asks": "What the customer must provide here (work history, ID documents).",
-        "knows": "Touchpoints whose history this one knows: a handoff from them is not a"
-        " cold one.",
+        "knows": "Touchpoints whose history this one knows: a handoff from them is not a cold one.",
         "next": "Where customers go from here: ids, or transitions with a probability or"
         " volume, a wait and a label.",
     },
