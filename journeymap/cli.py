@@ -794,6 +794,99 @@ def import_mermaid(file: Path, output: Path, journey_id: str | None, force: bool
 # import csv, import xlsx, inventory ---------------------------------------------
 
 
+@cli.command()
+@PATHS
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The spreadsheet to write: FILE.xlsx or FILE.csv (the format is its suffix).",
+)
+def inventory(paths: tuple[Path, ...], output: Path) -> None:
+    """The touchpoint inventory as a spreadsheet: one row per touchpoint, with the analysis.
+
+    Every attribute of every touchpoint, stage and outcome of the journeys, the
+    transitions in the `next` column, and reach, drop-off and findings beside
+    them (read-only: `import csv` and `import xlsx` ignore them).
+    """
+    fmt = output.suffix.lower().removeprefix(".")
+    if fmt not in ("csv", "xlsx"):
+        raise click.UsageError(
+            f"{terminal(str(output))}: the inventory is written as .xlsx or .csv, not"
+            f" {terminal(output.suffix) or 'a file without a suffix'}"
+        )
+    from .interop.sheetfiles import inventory_bytes
+    from .output import write_files
+
+    for written in write_files({output: inventory_bytes(_load(paths), fmt)}):
+        click.echo(f"wrote {terminal(str(written))}")
+
+
+def _sheet_options(command: Any) -> Any:
+    """The arguments of ``import csv`` and ``import xlsx``."""
+    options = [
+        click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
+        click.option(
+            "-o",
+            "--output",
+            "output",
+            required=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="The journey file to write (.yaml).",
+        ),
+        click.option(
+            "--journey",
+            "journey_id",
+            default=None,
+            help="Which journey of a sheet of several (its `journey` column); the id to give"
+            " a sheet without that column.  [default: the sheet's one journey, or FILE's name]",
+        ),
+        click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _sheet_import(file: Path, output: Path, fmt: str, journey_id: str | None, force: bool) -> None:
+    from .interop.sheetfiles import import_file
+
+    written, j = import_file(file, output, fmt, journey=journey_id, force=force)
+    click.echo(
+        terminal(
+            f"wrote {written}  ({j.journey}: {_count(len(j.stages), 'stage')},"
+            f" {_count(len(j.touchpoints), 'touchpoint')}, {_count(len(j.outcomes), 'outcome')})"
+        )
+    )
+
+
+@import_.command("csv")
+@_sheet_options
+def import_csv(file: Path, output: Path, journey_id: str | None, force: bool) -> None:
+    """A journey from a CSV sheet: the inventory `journeymap inventory` writes, or a team's own.
+
+    One row per touchpoint, columns named as the keys of a journey file (id, stage,
+    title, channel, owner, ...); `next` lists the ids that follow. Comma, semicolon
+    or tab separated, UTF-8 (or UTF-16 with its byte order mark). Every problem is
+    reported as FILE:ROW:COLUMN, and nothing is written unless the whole journey is valid.
+    """
+    _sheet_import(file, output, "csv", journey_id, force)
+
+
+@import_.command("xlsx")
+@_sheet_options
+def import_xlsx(file: Path, output: Path, journey_id: str | None, force: bool) -> None:
+    """A journey from an Excel workbook: the sheet named touchpoints, or the first one.
+
+    The same columns as `import csv`. Cells are read as values: a formula is refused
+    (paste its value instead). Every problem is reported as FILE:ROW:COLUMN, and
+    nothing is written unless the whole journey is valid.
+    """
+    _sheet_import(file, output, "xlsx", journey_id, force)
+
+
 def main() -> None:
     """The console script.
 
