@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import gc
 import json
+import math
 import os
 import re
 import stat
@@ -804,20 +805,23 @@ def _form_of(loc: Sequence[str | int]) -> str | None:
 
 def _is_number(text: str) -> bool:
     try:
-        float(text)
+        return math.isfinite(float(text))
     except ValueError:
         return False
-    return True
 
 
 def _hint(value: Any, form: str) -> str:
     """What to change in the written value, where its YAML type is the mistake."""
-    if isinstance(value, str) and form != _TEXT and _is_number(value):
+    if isinstance(value, str) and ("number" in form or "share" in form) and _is_number(value):
         return " (a number is written without quotes)"
-    if isinstance(value, int | float) and not isinstance(value, bool) and form == _TEXT:
+    if isinstance(value, bool) and form == _TEXT:
+        # YAML 1.1 reads yes, no, on, off, true and false unquoted as booleans.
+        return " (yes, no, on and off are read as true or false: put the word in quotes)"
+    if isinstance(value, int | float) and form == _TEXT:
         return f" (write '{value}' in quotes)"
-    if isinstance(value, str) and form.startswith("a list"):
-        return f" (write [{value}] for a list of one)"
+    if isinstance(value, str) and value.strip() and form.startswith("a list"):
+        shown = value if len(value) <= 40 else "..."
+        return f" (a list is written in brackets: [{shown}])"
     return ""
 
 
@@ -892,6 +896,8 @@ def _message(err: Any) -> tuple[str, bool]:
             f" starting with a letter or digit{like}",
             False,
         )
+    if kind == "literal_error" and value is None:
+        return f"{field}: empty; {err['msg'][len('Input should be ') :]}", False
     if kind == "literal_error":
         return (
             f"{field}: {_short(value)} is not allowed; {err['msg'][len('Input should be ') :]}",
@@ -916,7 +922,9 @@ def _message(err: Any) -> tuple[str, bool]:
         elif value is None:
             got = ", got nothing (an empty value)"
         if kind in ("string_too_long", "too_long"):
-            return f"{field}: too long ({err['msg'][len('Input should have ') :]})", False
+            limit = (err.get("ctx") or {}).get("max_length")
+            unit = "characters" if kind == "string_too_long" else "items"
+            return f"{field}: too long (at most {limit:,} {unit})", False
         return f"{field}: expected {form}{got}{_hint(value, form)}", False
     msg = err["msg"]
     if isinstance(value, dict | list) or value is None:
@@ -972,6 +980,7 @@ def _check_what_is_valid(data: dict[str, Any], errors: list[Any]) -> list[Issue]
     """
     data = copy.deepcopy(data)
     dropped: set[str] = set()
+    written: dict[str, str | None] = {}  # stand-in -> the value the file has there
     removed: list[Path_] = []
     for _ in range(4):
         # Last item first, so that a removal does not move what is still to remove;
@@ -981,7 +990,7 @@ def _check_what_is_valid(data: dict[str, Any], errors: list[Any]) -> list[Issue]
             loc = tuple(err["loc"])
             if any(loc[: len(g)] == g for g in gone_now):
                 continue
-            gone = _prune(data, loc, dropped, extra=err["type"] in UNKNOWN_KEY)
+            gone = _prune(data, loc, dropped, written, extra=err["type"] in UNKNOWN_KEY)
             if gone is not None:
                 removed.append(gone)
                 gone_now.append(gone)
@@ -990,8 +999,27 @@ def _check_what_is_valid(data: dict[str, Any], errors: list[Any]) -> list[Issue]
         except ValidationError as exc:
             errors = exc.errors(include_url=False)
             continue
-        return [_moved_back(i, removed) for i in check(journey) if not (set(i.refs) & dropped)]
+        return [
+            _moved_back(shown, removed)
+            for i in check(journey)
+            if not (set(i.refs) & dropped) and (shown := _as_written(i, written)) is not None
+        ]
     return []
+
+
+def _as_written(issue: Issue, written: dict[str, str | None]) -> Issue | None:
+    """The issue in the file's words: a stand-in id replaced by the id as written.
+
+    An issue about a part whose broken value was not text (``id: [x]``) cannot name
+    it, and is left out.
+    """
+    message = issue.message
+    for stand_in, was in written.items():
+        if stand_in in message:
+            if was is None:
+                return None
+            message = message.replace(f"'{stand_in}'", repr(was)).replace(stand_in, was)
+    return issue if message == issue.message else replace(issue, message=message)
 
 
 def _order(part: str | int) -> tuple[int, str]:
@@ -1035,7 +1063,14 @@ _STAND_INS = {
 }
 
 
-def _prune(data: dict[str, Any], loc: Path_, dropped: set[str], *, extra: bool) -> Path_ | None:
+def _prune(
+    data: dict[str, Any],
+    loc: Path_,
+    dropped: set[str],
+    written: dict[str, str | None],
+    *,
+    extra: bool,
+) -> Path_ | None:
     """Remove the value at ``loc``, or the list item around it if it is required.
 
     Returns the path of the list item removed, if it was one.
@@ -1072,7 +1107,9 @@ def _prune(data: dict[str, Any], loc: Path_, dropped: set[str], *, extra: bool) 
             dropped.add(was)  # what refers to the broken id is not told it is unknown
         stand_in = _STAND_INS[(kind, key)].format(index)
         item[key] = stand_in
-        dropped.add(stand_in)
+        if key != "result":  # "lost" is a value, not an id: issues about an id 'lost' stay
+            dropped.add(stand_in)
+            written[stand_in] = was if isinstance(was, str) else None
         return None
     parents: list[tuple[Any, str | int]] = []
     node: Any = data

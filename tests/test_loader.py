@@ -757,7 +757,7 @@ def test_bad_new_fields_are_placed_with_did_you_mean() -> None:
         " (did you mean 'firm'?)",
         "j.yaml:8:21: tags item 2: expected text, got 2024 (write '2024' in quotes)",
         "j.yaml:9:11: asks: expected a list of texts, like [first, second], got 'work history'"
-        " (write [work history] for a list of one)",
+        " (a list is written in brackets: [work history])",
         "j.yaml:15:9: tags item 2: expected text, got a mapping",
         "j.yaml:16:26: asks item 2: expected text, got a list",
         # the touchpoint is checked against the others too, though it has field errors

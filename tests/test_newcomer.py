@@ -229,6 +229,7 @@ def test_paths_to_an_unknown_outcome_lists_the_outcomes(cli: Run) -> None:
         (("render", "--view", "canvas", "--format", "dot"), "DOT exists only for the flow view"),
         (("worksheet", "--format", "svg", "--orientation", "portrait"), "--orientation is for"),
         (("render", "--format", "mermaid", "--theme", "print"), "--theme does not apply"),
+        (("report", "--format", "md", "--theme", "print"), "--theme is for --format html"),
     ],
 )
 def test_options_that_do_not_apply_are_usage_errors(
@@ -298,3 +299,52 @@ def test_the_readmes_journey_file_block_validates_as_it_is() -> None:
     assert block is not None
     j = loads(block.group(1), "README.md")
     assert j.journey == "candidate"
+
+
+def test_a_broken_id_is_named_as_written_in_the_problems_about_it() -> None:
+    found = _problems(
+        """\
+        journey: t
+        stages: [a]
+        touchpoints:
+          - id: Job posting
+            stage: a
+            next: [{to: o, probability: 0.7}, {to: p, probability: 0.6}]
+          - id: form
+            stage: a
+            next: [o, lost]
+        outcomes:
+          - {id: o, result: Success}
+          - {id: p, result: lost}
+        entries: [form, lost]
+        """
+    )
+    assert "j.yaml:6:5: the probabilities out of 'Job posting' add up to 1.3, more than 1" in found
+    # an outcome's broken result does not hide what is wrong with an id called lost
+    assert "j.yaml:9:15: 'lost' is not a touchpoint or outcome" in found
+    assert not any("journeymap.invalid" in p for p in found)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("    next: [{to: t2, label: yes}]\n", "label: expected text, got True (yes, no, on and"),
+        ("    importance: '4'\n", "got '4'\n"),
+        ("    tags: urgent, billing\n", "(a list is written in brackets: [urgent, billing])"),
+        ("    volume: nan\n", "got 'nan'\n"),
+        ("    title: " + "x" * 10_001 + "\n", "title: too long (at most 10,000 characters)\n"),
+    ],
+)
+def test_hints_fit_the_value(line: str, message: str) -> None:
+    text = "journey: x\nstages: [a]\ntouchpoints:\n  - id: t\n    stage: a\n" + line
+    text += "  - {id: t2, stage: a}\n"
+    joined = "\n".join(_problems(text)) + "\n"
+    assert message in joined, joined
+
+
+def test_an_empty_choice_says_it_is_empty() -> None:
+    found = _problems(
+        "journey: x\nstages: [a]\ntouchpoints: [{id: t, stage: a, next: [o]}]\n"
+        "outcomes:\n  - id: o\n    result:\n"
+    )
+    assert found == ["j.yaml:6:12: result: empty; 'success' or 'lost'"]
