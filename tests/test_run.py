@@ -33,8 +33,8 @@ def _sandbox(tmp_path: Path, dpkg_state: str, apt_script: str) -> tuple[Path, di
     calls = tmp_path / "apt-calls"
     scripts = {
         # ${db:Status-Status} is one word; ${Status} three ("install ok installed").
-        "dpkg-query": f'#!/bin/sh\ncase "$*" in *db:Status-Status*) echo -n "{dpkg_state}";;'
-        f' *) echo -n "install ok {dpkg_state}";; esac\n',
+        "dpkg-query": f'#!/bin/sh\ncase "$*" in *db:Status-Status*) printf "{dpkg_state}\\n";;'
+        f' *) printf "install ok {dpkg_state}";; esac\n',
         "apt-get": f'#!/bin/sh\necho "$*" >> "{calls}"\n{apt_script}\n',
         "sudo": '#!/bin/sh\nexec "$@"\n',
         "sleep": "#!/bin/sh\nexit 0\n",
@@ -94,3 +94,19 @@ def test_other_apt_failures_are_shown_not_waited_on(tmp_path: Path) -> None:
     assert r.returncode == 1
     assert "Unable to locate package" in r.stderr
     assert "waiting" not in r.stderr
+
+
+def test_a_package_installed_for_one_architecture_of_two_is_installed(tmp_path: Path) -> None:
+    # dpkg-query prints one status per architecture the package is known for.
+    work, env = _sandbox(tmp_path, "installed\\nnot-installed", "exit 1")
+    r = _setup(work, env)
+    assert r.returncode == 0, r.stderr
+    assert not (tmp_path / "apt-calls").exists()
+
+
+def test_apt_is_read_in_english_whatever_the_language(tmp_path: Path) -> None:
+    apt = 'echo "LC_ALL=$LC_ALL" >> "$(dirname "$0")/../env-seen"; exit 0'
+    work, env = _sandbox(tmp_path, "not-installed", apt)
+    env["LANG"] = env["LC_ALL"] = "de_DE.UTF-8"
+    assert _setup(work, env).returncode == 0
+    assert set((tmp_path / "env-seen").read_text().split()) == {"LC_ALL=C"}
