@@ -617,6 +617,8 @@ def report(
     from .output import write_files
     from .report import report_html, report_markdown
 
+    if fmt == "md" and theme is not None:
+        raise click.UsageError("--theme is for --format html; the Markdown report draws no maps")
     config = load_config(config_path) if config_path else None
     journeys = _load(paths)
     if fmt == "md":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 
 from .errors import UsageError
@@ -30,12 +31,19 @@ def _comment_safe(text: str) -> str:
     return _UNSAFE_IN_COMMENT.sub("\N{REPLACEMENT CHARACTER}", text)
 
 
+def _title(ident: str) -> str:
+    from .model import title_from_id
+
+    title = title_from_id(ident)
+    return title if title.lower().endswith("journey") else f"{title} journey"
+
+
 def starter(kind: str = "candidate", *, journey_id: str | None = None, file: str = "") -> str:
     """The text of a starter journey of ``kind``; its id defaults to the kind."""
     import jinja2
 
     from .interop import SCHEMA_MODELINE
-    from .model import SLUG, title_from_id
+    from .model import SLUG
     from .report import _builtin_templates
 
     if kind not in KINDS:
@@ -52,8 +60,9 @@ def starter(kind: str = "candidate", *, journey_id: str | None = None, file: str
     return env.get_template(f"{kind}.yaml.j2").render(
         modeline=SCHEMA_MODELINE,
         id=ident,  # a slug: safe as a plain YAML scalar
-        title=json.dumps(title_from_id(ident) + " journey", ensure_ascii=False),
-        file=_comment_safe(file or "journey.yaml"),
+        title=json.dumps(_title(ident), ensure_ascii=False),
+        # the file name as it would be typed in a shell, in a comment line
+        file=_comment_safe(shlex.quote(file or "journey.yaml")),
     )
 
 
@@ -67,12 +76,13 @@ def init_files(path: Path, kind: str = "candidate") -> dict[Path, bytes]:
     from .interop.schema import schema_json
     from .model import slug
 
-    target = path / "journey.yaml" if path.is_dir() else path
+    # A folder, or a name without a suffix (a folder to create): journey.yaml in it.
+    target = path / "journey.yaml" if path.is_dir() or not path.suffix else path
     if target.suffix.lower() not in (".yaml", ".yml"):
         raise UsageError(f"{target}: a new journey file ends in .yaml or .yml")
     if target.exists() or target.is_symlink():
         raise UsageError(f"{target} exists; init never overwrites a file: choose another name")
-    stem = slug(target.stem)
+    stem = slug(target.stem)[:100].strip("-")  # a journey id has at most 100 characters
     ident = stem if stem and stem != "journey" else None
     files = {target: starter(kind, journey_id=ident, file=target.name).encode("utf-8")}
     schema = target.parent / SCHEMA_FILE

@@ -92,3 +92,20 @@ def test_what_is_filled_in_cannot_break_the_yaml() -> None:
     text = starter("blank", file="evil\nkind: client\n.yaml")
     assert "\nkind: client\n.yaml" not in text
     assert loads(text, "j.yaml").kind == "other"
+
+
+def test_odd_file_names_still_give_a_valid_journey(cli: Run, tmp_path: Path) -> None:
+    long_name = "a" * 150 + ".yaml"
+    assert cli("init", long_name, cwd=tmp_path).returncode == 0
+    assert loads((tmp_path / long_name).read_text(), long_name).journey == "a" * 100
+    name = "Copy of my journey (2).yaml"
+    assert cli("init", name, cwd=tmp_path).returncode == 0
+    text = (tmp_path / name).read_text()
+    assert "journeymap validate 'Copy of my journey (2).yaml'" in text  # pastes into a shell
+    j = loads(text, name)
+    assert (j.journey, j.title) == ("copy-of-my-journey-2", "Copy of my journey 2 journey")
+    assert cli("init", "my-journey.yaml", cwd=tmp_path).returncode == 0
+    assert loads((tmp_path / "my-journey.yaml").read_text(), "m.yaml").title == "My journey"
+    # a name without a suffix is a folder, made if needed
+    assert cli("init", "workshop", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "workshop" / "journey.yaml").is_file()
