@@ -59,6 +59,32 @@ class _Section:
     service: list[dict[str, Any]]  # per stage with touchpoints: customer, firm, proactive share
     checklist: list[CheckItem]  # what a journey of its kind should have, and what covers it
 
+    @property
+    def empty_columns(self) -> frozenset[str]:
+        """Inventory columns no touchpoint of the journey fills: left out of the table."""
+        tps = self.journey.touchpoints
+
+        def imp(tp: Touchpoint, who: str) -> object:
+            return getattr(tp.importance, who) if tp.importance else None
+
+        values: dict[str, Callable[[Touchpoint], object]] = {
+            "channel": lambda tp: tp.channel,
+            "owner": lambda tp: tp.owner,
+            "volume": lambda tp: tp.volume,
+            "frequency": lambda tp: tp.frequency,
+            "duration": lambda tp: tp.duration,
+            "importance_customer": lambda tp: imp(tp, "customer"),
+            "importance_company": lambda tp: imp(tp, "company"),
+            "quality": lambda tp: tp.quality,
+            "emotion": lambda tp: tp.emotion,
+        }
+        return frozenset(k for k, get in values.items() if all(get(tp) in (None, "") for tp in tps))
+
+    @property
+    def inventory_width(self) -> int:
+        """The inventory's columns: touchpoint, stage, layer, interaction and the filled ones."""
+        return 13 - len(self.empty_columns)
+
     def count(self, severity: str) -> int:
         return sum(
             len(items)

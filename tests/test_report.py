@@ -365,3 +365,47 @@ def test_time_to_success_is_a_table_and_a_chart_with_titles_escaped() -> None:
     root = ET.fromstring(svg)  # well-formed: the title did not break out
     assert "<script>" not in svg
     assert any(EVIL[:20] in "".join(t.itertext()) for t in root.iter())
+
+
+SPARSE = """\
+journey: sparse
+stages: [a, b]
+touchpoints:
+  - {id: t1, stage: a, owner: Sales, quality: 2, next: [t2]}
+  - {id: t2, stage: b, owner: Sales, next: [won]}
+outcomes:
+  - {id: won, result: success}
+"""
+
+
+def _inventory_headers(html: str, journey: str) -> list[str]:
+    table = html[html.index(f'id="inv-{journey}"') :]
+    head = table[: table.index("</thead>")]
+    return re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', head)
+
+
+def test_the_inventory_leaves_out_columns_no_touchpoint_fills(
+    make_journey: Callable[..., Journey],
+) -> None:
+    html = report_html([make_journey(SPARSE)])
+    assert _inventory_headers(html, "sparse") == [
+        "Touchpoint",
+        "Stage",
+        "Who (owner)",
+        "Layer",
+        "Interaction",
+        "Quality",
+    ]
+    # an outcome's row spans the table as wide as its header
+    assert '<td>Outcome</td><td colspan="4">' in html
+    md = report_markdown([make_journey(SPARSE)])
+    block = md[md.index("### Touchpoint inventory") :].split("\n\n")[1]
+    rows = block.splitlines()
+    assert rows[0] == "| Touchpoint | Stage | Owner | Layer | Interaction | Quality |"
+    assert {row.count("|") for row in rows} == {7}
+
+
+def test_the_examples_inventory_keeps_every_column() -> None:
+    for path in sorted(Path(__file__).resolve().parent.parent.glob("journeys/*.yaml")):
+        j = load(path)
+        assert len(_inventory_headers(report_html([j]), j.journey)) == 13
