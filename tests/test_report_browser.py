@@ -170,6 +170,22 @@ def test_the_page_uses_its_width_with_margins(cli: Run, tmp_path: Path, page: An
     assert chart is not None and 300 < chart["width"] <= 720
 
 
+def test_the_menu_stays_in_view_with_a_way_back_to_the_top(
+    cli: Run, tmp_path: Path, page: Any
+) -> None:
+    out = make_report(cli, tmp_path, ROOT / "journeys" / "candidate.yaml")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(out.as_uri() + "#inventory-candidate")
+    menu = page.locator("nav.toc").first
+    box = menu.bounding_box()
+    assert box is not None and abs(box["y"]) < 1, box  # at the top of the window, far down
+    assert page.evaluate("window.scrollY") > 2000
+    heading = page.locator("#inventory-candidate h3").bounding_box()
+    assert heading is not None and heading["y"] >= box["y"] + box["height"]  # not under it
+    menu.locator("a.to-top").click()
+    page.wait_for_function("window.scrollY < 400")
+
+
 def test_it_prints_on_landscape_pages(cli: Run, tmp_path: Path, page: Any) -> None:
     out = make_report(cli, tmp_path, ROOT / "journeys" / "candidate.yaml")
     page.goto(out.as_uri())
