@@ -85,6 +85,18 @@ class _Section:
         """The inventory's columns: touchpoint, stage, layer, interaction and the filled ones."""
         return 13 - len(self.empty_columns)
 
+    def same_but_subject(self, items: list[Finding]) -> bool:
+        """Whether a rule's findings say the same thing of different subjects.
+
+        Fourteen sentences that differ only in a title ("every successful journey
+        passes through “X”: a single point of failure") read as one entry listing
+        the fourteen, under the rule's own description.
+        """
+        if len(items) < 3:
+            return False
+        shapes = {f.message.replace(f"“{self.title_of(f.subject)}”", "“…”") for f in items}
+        return len(shapes) == 1 and "“…”" in next(iter(shapes))
+
     def count(self, severity: str) -> int:
         return sum(
             len(items)

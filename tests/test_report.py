@@ -409,3 +409,17 @@ def test_the_examples_inventory_keeps_every_column() -> None:
     for path in sorted(Path(__file__).resolve().parent.parent.glob("journeys/*.yaml")):
         j = load(path)
         assert len(_inventory_headers(report_html([j]), j.journey)) == 13
+
+
+def test_findings_that_differ_only_in_their_subject_are_one_entry() -> None:
+    from journeymap import analyze
+
+    j = load(Path(__file__).resolve().parent.parent / "journeys" / "candidate.yaml")
+    html = report_html([j])
+    spofs = [f for f in analyze(j).findings if f.rule == "single-point-of-failure"]
+    assert len(spofs) >= 3
+    [entry] = re.findall(r'<p class="same">(.*?)</p>', html.split("single-point-of-failure")[1])
+    assert entry.startswith("every successful journey passes through …: a single point of failure")
+    assert entry.count('class="finding"') == len(spofs)
+    # findings with messages of their own stay one per line
+    assert '<li><a class="finding"' in html
