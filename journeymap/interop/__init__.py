@@ -9,6 +9,6 @@ Each format is its own module, imported on first use.
 
 from __future__ import annotations
 
-from .yamlfile import SCHEMA_MODELINE, checked, journey_data, journey_yaml
+from .yamlfile import SCHEMA_MODELINE, check_output, checked, journey_data, journey_yaml
 
-__all__ = ["SCHEMA_MODELINE", "checked", "journey_data", "journey_yaml"]
+__all__ = ["SCHEMA_MODELINE", "check_output", "checked", "journey_data", "journey_yaml"]

@@ -924,15 +924,10 @@ def import_file(
     """
     from ..loader import read_regular
     from ..output import write_files
-    from .yamlfile import checked, journey_yaml
+    from .yamlfile import check_output, checked, journey_yaml
 
     name, out = str(path), Path(output)
-    if out.suffix.lower() not in (".yaml", ".yml"):
-        raise UsageError(f"{out}: a journey is written as YAML; name the output *.yaml")
-    if out.is_dir():
-        raise UsageError(f"{out} is a folder; name the journey file to write")
-    if out.exists() and not force:
-        raise UsageError(f"{out} exists already; give --force to overwrite it")
+    check_output(out, force)
     ident = default_journey_id(path) if journey_id is None else journey_id
     if not re.match(SLUG, ident) or len(ident) > 100:
         raise UsageError(f"--journey {ident!r} is no journey id: lowercase letters, digits and '-'")

@@ -497,13 +497,9 @@ def import_file(
     """
     from ..model import SLUG
     from ..output import write_files
+    from .yamlfile import check_output
 
-    if output.suffix.lower() not in (".yaml", ".yml"):
-        raise UsageError(f"{output}: a journey is written as YAML; name the output *.yaml")
-    if output.is_dir():
-        raise UsageError(f"{output} is a folder; name the journey file to write")
-    if output.exists() and not force:
-        raise UsageError(f"{output} exists already; give --force to overwrite it")
+    check_output(output, force)
     if journey is not None and (not re.match(SLUG, journey) or len(journey) > 100):
         raise UsageError(
             f"--journey {journey!r} is no journey id: lowercase letters, digits and '-'"

@@ -34,11 +34,9 @@ has no place for.
 
 from __future__ import annotations
 
-import gc
 import math
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -49,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ..errors import JourneyError, Problem, UsageError, did_you_mean
+from ..loader import gc_paused
 from ..model import Journey, slug
 
 if TYPE_CHECKING:
@@ -575,23 +574,6 @@ def inventory_rows(
 
 
 # --- import ---------------------------------------------------------------------
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector while a sheet is made or read.
-
-    A sheet of 10,000 touchpoints is hundreds of thousands of small objects
-    (cells, nodes), none in a cycle: the collector would rescan them again and
-    again while they are made (4 times the work of reading, 1.4 of writing).
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _column_name(value: Any) -> str:

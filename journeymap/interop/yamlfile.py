@@ -8,14 +8,15 @@ without ``.0``, and a first line that points editors at the schema.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ..errors import JourneyError
+from ..errors import JourneyError, UsageError
 from ..model import Journey
 
-__all__ = ["SCHEMA_MODELINE", "checked", "journey_data", "journey_yaml"]
+__all__ = ["SCHEMA_MODELINE", "check_output", "checked", "journey_data", "journey_yaml"]
 
 #: The first line of every journey file journeymap writes: VS Code's YAML extension
 #: (yaml-language-server) reads it and completes keys and flags errors as one types.
@@ -86,6 +87,20 @@ def journey_yaml(data: dict[str, Any], *, header: str = "") -> str:
         for line in header.splitlines():
             lines.append(line if line.startswith("#") else f"# {line}".rstrip())
     return "\n".join(lines) + "\n" + body
+
+
+def check_output(output: Path, force: bool) -> None:
+    """Refuse, before any reading, an importer's output it must not write.
+
+    A journey is written as YAML, to a file, and never over an existing one
+    unless the user says ``--force``: an import is easy to run twice.
+    """
+    if output.suffix.lower() not in (".yaml", ".yml"):
+        raise UsageError(f"{output}: a journey is written as YAML; name the output *.yaml")
+    if output.is_dir():
+        raise UsageError(f"{output} is a folder; name the journey file to write")
+    if output.exists() and not force:
+        raise UsageError(f"{output} exists already; give --force to overwrite it")
 
 
 def checked(text: str, source: str) -> Journey:
