@@ -270,11 +270,25 @@ def _cut_marks(w: float, h: float) -> list[tuple[float, float, float, float]]:
     return out
 
 
+def _emotion_scale(value: float | None) -> str:
+    """How the customer feels, -2 to +2, as five marks: the value's filled, or all open
+    to be marked in the room. The number is printed too: the marks alone round it."""
+    mark = None if value is None else max(-2, min(2, round(value)))
+    marks = " ".join("●" if k == mark else "○" for k in range(-2, 3))
+    shown = "" if value is None else f" ({value:+g})".replace("+0)", "0)")
+    return (
+        f'<div class="scale"><span>Emotion{esc(shown)}</span>'
+        f' <b class="faces">−2 {marks} +2</b></div>'
+    )
+
+
 def cards_pdf(journey: Journey, analysis: Analysis, paper_size: Paper) -> bytes:
     """Touchpoint cards, several to a page, with dashed cut lines between them."""
     cw, ch = paper_size.content
     cols = max(1, int(cw // 88))
-    rows = max(1, int((ch - HEADER - 6) // 80))
+    # At least 110 mm tall: A4 holds four A6-sized cards, room for every part of a card
+    # (pain points and opportunities included) at 8.5 pt without cutting text off.
+    rows = max(1, int((ch - HEADER - 6) // 110))
     card_w, card_h = cw / cols, (ch - HEADER - 6) / rows
     stages = {s.id: s.title for s in journey.stages}
 
@@ -295,7 +309,11 @@ def cards_pdf(journey: Journey, analysis: Analysis, paper_size: Paper) -> bytes:
             )
         )
         imp = tp.importance
-        pains = "".join(f"<li>{esc(p)}</li>" for p in tp.pain_points) or "<li>&nbsp;</li>" * 2
+
+        def listed(items: list[str]) -> str:
+            # Blank lines to write on where the journey has nothing yet.
+            return "".join(f"<li>{esc(p)}</li>" for p in items) or "<li>&nbsp;</li>" * 2
+
         cards.append(
             f'<div class="card"><div class="meta">{esc(stages[tp.stage])} · <code>{esc(tp.id)}</code>'
             f"{' · backstage' if tp.layer == 'backstage' else ''}</div>"
@@ -303,7 +321,11 @@ def cards_pdf(journey: Journey, analysis: Analysis, paper_size: Paper) -> bytes:
             + scale("Importance to the customer", imp.customer if imp else None)
             + scale("Importance to the firm", imp.company if imp else None)
             + scale("Quality today", tp.quality)
-            + f'<div class="pains">Pain points<ul>{pains}</ul></div></div>'
+            + _emotion_scale(tp.emotion)
+            + '<div class="notes">'
+            + f'<div class="pains">Pain points<ul>{listed(tp.pain_points)}</ul></div>'
+            + f'<div class="pains">Opportunities<ul>{listed(tp.opportunities)}</ul></div>'
+            + "</div></div>"
         )
     per_page = cols * rows
     pages = [cards[i : i + per_page] for i in range(0, len(cards), per_page)] or [[]]
@@ -320,6 +342,9 @@ def cards_pdf(journey: Journey, analysis: Analysis, paper_size: Paper) -> bytes:
 .card td {{ border-bottom: 0.2mm solid #d9e2ec; height: 5mm; }}
 .scale {{ margin-top: 1.5mm; display: flex; justify-content: space-between; }}
 .scale b {{ letter-spacing: 1mm; font-weight: normal; font-size: 11pt; }}
+.notes {{ display: flex; gap: 3mm; margin-top: 1.5mm; }}
+.notes > div {{ flex: 1 1 0; min-width: 0; }}
+.scale .faces {{ font-size: 8.5pt; letter-spacing: 0; }}
 .pains ul {{ margin: 0.5mm 0 0 4mm; padding: 0; }}
 .pains li {{ border-bottom: 0.2mm solid #d9e2ec; min-height: 4mm; }}
 """

@@ -65,10 +65,22 @@ def test_cards_fit_several_to_a_page() -> None:
     pdf = cards_pdf(j, analyze(j), paper("A4", "portrait"))
     pages = sizes(pdf)
     assert set(pages) == {(210, 297)}
-    per_page = 2 * 3  # 186 x 273 mm of content: cards of 88 x 80 mm at the least
+    per_page = 2 * 2  # 186 x 273 mm of content: cards of 88 x 110 mm at the least (A6-ish)
     assert len(pages) == -(-len(j.touchpoints) // per_page)
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert j.touchpoints[0].title in text and "Importance to the customer" in text
+
+
+def test_a_card_carries_emotion_pain_points_and_opportunities() -> None:
+    j = load(EXAMPLES / "candidate.yaml")
+    referral = next(tp for tp in j.touchpoints if tp.id == "referral")
+    assert referral.emotion == 2 and referral.opportunities
+    pdf = cards_pdf(j, analyze(j), paper("A4", "portrait"))
+    page = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    flat = " ".join(page.split())
+    assert "Opportunities" in flat and "Pain points" in flat
+    assert "Emotion (+2)" in flat
+    assert " ".join(referral.opportunities[0].split()[:3]) in flat
 
 
 def test_bad_paper_names_are_refused() -> None:
