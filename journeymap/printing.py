@@ -93,8 +93,9 @@ def _page_css(p: Paper, title: str) -> str:
 body {{ margin: 0; font-family: "DejaVu Sans", "Noto Sans CJK SC", sans-serif; color: #1f2933; }}
 header {{ height: {HEADER - 2}mm; display: flex; justify-content: space-between;
           align-items: baseline; border-bottom: 0.4mm solid #3b6ea8; margin-bottom: 2mm; }}
-header h1 {{ font-size: 14pt; margin: 0; }}
-header .date {{ font-size: 10pt; color: #52606d; }}
+header h1 {{ font-size: 14pt; margin: 0; flex: 1 1 auto; min-width: 0; }}
+header .date {{ font-size: 10pt; color: #52606d; flex: none; white-space: nowrap;
+                margin-left: 4mm; }}
 .sheet {{ page-break-after: always; position: relative; }}
 .sheet:last-child {{ page-break-after: auto; }}
 """
@@ -122,9 +123,23 @@ def esc(text: str) -> str:
     return html.escape(text, quote=True).replace("\n", " ")
 
 
-def _header(title: str) -> str:
+# Room the date line takes at the right of a sheet's header, in mm.
+DATE_LINE = 62.0
+PT_MM = 25.4 / 72
+
+
+def _header(title: str, width: float) -> str:
+    """The sheet's title and a date line, on one line across ``width`` mm.
+
+    A long title is set smaller (down to 8 pt) rather than wrapped, so the date line
+    stays in its place at the right; past that it wraps under itself.
+    """
+    from .canvas import text_width
+
+    room = max(20.0, width - DATE_LINE)
+    size = min(14.0, max(8.0, 14.0 * room / max(1e-9, text_width(title, 14, True) * PT_MM)))
     return (
-        f"<header><h1>{esc(title)}</h1>"
+        f'<header><h1 style="font-size: {size:.1f}pt">{esc(title)}</h1>'
         '<span class="date">Date: ______________________</span></header>'
     )
 
@@ -224,7 +239,7 @@ def map_pdf(svg: str, *, title: str, paper_size: Paper, tile: bool = False) -> b
     css = _page_css(paper_size, title)
     if not tile:
         body = (
-            f'<div class="sheet">{_header(title)}'
+            f'<div class="sheet">{_header(title, cw)}'
             f'<img src="{uri}" style="display:block; margin: 0 auto; width: {cw}mm;'
             f' height: {ch - HEADER - 6}mm; object-fit: contain;" alt="{esc(title)}"></div>'
         )
@@ -249,7 +264,7 @@ def map_pdf(svg: str, *, title: str, paper_size: Paper, tile: bool = False) -> b
             )
             name = f"{title}: row {r + 1} of {rows}, column {c + 1} of {cols}"
             sheets.append(
-                f'<div class="sheet">{_header(name)}'
+                f'<div class="sheet">{_header(name, cw)}'
                 f'<div style="position:relative; width:{cw}mm; height:{avail_h}mm;">'
                 f'<div style="position:absolute; inset:0; overflow:hidden;">'
                 f'<img src="{uri}" style="position:absolute; left:{-left}mm; top:{-top}mm;'
@@ -350,7 +365,7 @@ def cards_pdf(journey: Journey, analysis: Analysis, paper_size: Paper) -> bytes:
 """
     )
     body = "".join(
-        f'<div class="sheet">{_header(journey.title + " - touchpoint cards")}'
+        f'<div class="sheet">{_header(journey.title + " - touchpoint cards", cw)}'
         f'<div class="grid">{"".join(page)}</div></div>'
         for page in pages
     )

@@ -200,3 +200,34 @@ def test_weasyprint_fetches_nothing_but_data_uris(
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("refused") == 3 and "b'ok'" in done.stdout
     assert seen == []
+
+
+def test_a_long_title_is_set_smaller_and_leaves_the_date_line_in_place() -> None:
+    import re as _re
+
+    from journeymap.printing import _header
+
+    def size(html: str) -> float:
+        found = _re.search(r"font-size: ([\d.]+)pt", html)
+        assert found is not None
+        return float(found.group(1))
+
+    assert size(_header("Candidate journey - touchpoint cards", 186)) == 14.0
+    long = "The complete end-to-end candidate journey of a light-industrial staffing branch " * 2
+    assert 8.0 <= size(_header(long, 186)) < 14.0
+    j = load(EXAMPLES / "candidate.yaml").model_copy(update={"title": long})
+    pdf = cards_pdf(j, analyze(j), paper("A4", "portrait"))
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    height = float(page.mediabox.height)
+    where: list[tuple[float, float]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        if text.startswith("Date:"):  # the text's origin in page space: tm, then cm
+            x, y = tm[4], tm[5]
+            where.append((x * cm[0] + y * cm[2] + cm[4], x * cm[1] + y * cm[3] + cm[5]))
+
+    page.extract_text(visitor_text=visit)
+    [(x, y)] = where
+    mm = 72 / 25.4
+    assert height - y < 30 * mm  # in the header band at the top of the sheet
+    assert x > 100 * mm  # at the right, beside the title rather than under it
