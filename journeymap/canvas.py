@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .analysis import Analysis, analyze
+from .dot import POOR_MARK
 from .model import Journey, Outcome, Stage, Touchpoint
 from .themes import Theme, get_theme, read_logo
 
@@ -189,6 +190,8 @@ class Canvas:
     height: float = 0.0
     boxes: list[Box] = field(default_factory=list)
     svg: list[str] = field(default_factory=list)
+    # Touchpoints the finding important-but-poor names: marked on their cards.
+    poor: frozenset[str] = frozenset()
 
 
 def _text(x: float, y: float, lines: list[str], size: float, cls: str, bold: bool = False) -> str:
@@ -221,6 +224,8 @@ def _card(
             tags.append("TRAP")
         if node.layer == "backstage":
             tags.append("BACKSTAGE")
+        if node.id in c.poor:
+            tags.append(POOR_MARK)
         lost = a.drop_off.get(node.id)
         dead = node.id in a.dead_ends or node.id in a.traps
         fill = (
@@ -325,7 +330,7 @@ def layout(
     t = theme or get_theme(None)
     a = analysis or analyze(journey)
     cols = stages or list(journey.stages)
-    c = Canvas()
+    c = Canvas(poor=frozenset(f.subject for f in a.findings if f.rule == "important-but-poor"))
     x0 = LABEL + PAD
     width = x0 + COLUMN * len(cols) + (0 if blank or not journey.outcomes else COLUMN) + PAD
     y = PAD

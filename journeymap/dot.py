@@ -134,7 +134,14 @@ def _emotion(e: float) -> str:
     return f"{face} {e:+g}".replace("+0", "0").replace("-", "−")
 
 
-def _touchpoint_label(tp: Touchpoint, a: Analysis, theme: Theme) -> tuple[str, str, str, str]:
+#: The mark of a touchpoint that matters to customers but works poorly (the finding
+#: `important-but-poor`): the same word on the flow map, the canvas and the cards.
+POOR_MARK = "▲ IMPORTANT BUT POOR"
+
+
+def _touchpoint_label(
+    tp: Touchpoint, a: Analysis, theme: Theme, poor: frozenset[str] = frozenset()
+) -> tuple[str, str, str, str]:
     """HTML label, fill, border and style of one touchpoint."""
     rows = [_row(_lines(tp.title, 26, 11, theme.text, bold=True))]
     meta = " · ".join(x for x in (tp.channel, tp.owner) if x)
@@ -156,6 +163,8 @@ def _touchpoint_label(tp: Touchpoint, a: Analysis, theme: Theme) -> tuple[str, s
             0, _row(f'<font point-size="8" color="{html_escape(theme.muted)}">BACKSTAGE</font>')
         )
     warnings = []
+    if tp.id in poor:
+        warnings.append((POOR_MARK, theme.trap_border))
     if tp.id in a.drop_off:
         warnings.append((f"↘ {percent(a.drop_off[tp.id])} leave here", theme.dead_border))
     if tp.id in a.dead_ends:
@@ -221,7 +230,7 @@ def _title(j: Journey, a: Analysis, theme: Theme) -> str:
     return '<<table border="0" cellborder="0" cellspacing="2">' + "".join(rows) + "</table>>"
 
 
-def _legend(theme: Theme) -> str:
+def _legend(theme: Theme, poor: bool = False) -> str:
     def swatch(fill: str, border: str, text: str, style: str = "solid") -> str:
         dashed = ' style="dashed"' if style == "dashed" else ""
         return (
@@ -244,7 +253,12 @@ def _legend(theme: Theme) -> str:
         "30% = share of customers who take that step<br/>"
         "↘ = share of customers who leave there<br/>"
         "dashed arrow = back to an earlier stage (rework)"
-        "</font></td></tr>",
+        + (
+            f"<br/>{html_escape(POOR_MARK)} = matters to customers, works poorly today"
+            if poor
+            else ""
+        )
+        + "</font></td></tr>",
     ]
     return (
         '<<table border="0" cellborder="0" cellspacing="3" cellpadding="1">'
@@ -296,6 +310,7 @@ def to_dot(
         for tp in journey.touchpoints
         if any(t.probability is not None or t.volume is not None for t in tp.next)
     }
+    poor = frozenset(f.subject for f in a.findings if f.rule == "important-but-poor")
     for k, stage in enumerate(journey.stages):
         out.append(f"  subgraph {_q(f'cluster_{k}')} {{")
         out.append(
@@ -307,7 +322,7 @@ def to_dot(
             f'    {_q(f"__stage{k}")} [style=invis, shape=point, width=0, height=0, label=""];'
         )
         for tp in journey.touchpoints_in(stage.id):
-            label, fill, border, style = _touchpoint_label(tp, a, theme)
+            label, fill, border, style = _touchpoint_label(tp, a, theme, poor)
             tooltip = tp.description or tp.title
             out.append(
                 f"    {_q(tp.id)} [id={_q('map-tp-' + tp.id)}{href(tp.id)}, label={label},"
@@ -344,7 +359,7 @@ def to_dot(
         out.append("  { rank=same; " + " ".join(_q(o.id) for o in journey.outcomes) + " }")
     out.extend(_edges(journey, a, theme, has_numbers, big))
     out.append(
-        f'  legend [shape=box, style="rounded", color={_q(theme.stage_border)}, label={_legend(theme)}];'
+        f'  legend [shape=box, style="rounded", color={_q(theme.stage_border)}, label={_legend(theme, bool(poor))}];'
     )
     anchor = journey.outcomes[-1].id if journey.outcomes else f"__stage{n}"
     out.append(f"  {{ rank=same; {_q(anchor)}; legend }}")

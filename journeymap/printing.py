@@ -311,6 +311,9 @@ def cards_pdf(journey: Journey, analysis: Analysis, paper_size: Paper) -> bytes:
         boxes = "".join("■" if value is not None and i <= value else "□" for i in range(1, 6))
         return f'<div class="scale"><span>{label}</span> <b>{boxes}</b></div>'
 
+    from .dot import POOR_MARK
+
+    poor = {f.subject for f in analysis.findings if f.rule == "important-but-poor"}
     cards = []
     for tp in journey.touchpoints:
         rows_html = "".join(
@@ -331,7 +334,8 @@ def cards_pdf(journey: Journey, analysis: Analysis, paper_size: Paper) -> bytes:
 
         cards.append(
             f'<div class="card"><div class="meta">{esc(stages[tp.stage])} · <code>{esc(tp.id)}</code>'
-            f"{' · backstage' if tp.layer == 'backstage' else ''}</div>"
+            f"{' · backstage' if tp.layer == 'backstage' else ''}"
+            f"{' · <b class=poor>' + POOR_MARK + '</b>' if tp.id in poor else ''}</div>"
             f"<h2>{esc(tp.title)}</h2><table>{rows_html}</table>"
             + scale("Importance to the customer", imp.customer if imp else None)
             + scale("Importance to the firm", imp.company if imp else None)
@@ -352,6 +356,7 @@ def cards_pdf(journey: Journey, analysis: Analysis, paper_size: Paper) -> bytes:
 .card {{ border: 0.3mm dashed #7b8794; padding: 4mm; overflow: hidden; font-size: 8.5pt; }}
 .card h2 {{ font-size: 12pt; margin: 1mm 0 2mm; }}
 .card .meta {{ color: #52606d; font-size: 7.5pt; }}
+.card .meta .poor {{ color: #b54708; }}
 .card table {{ border-collapse: collapse; width: 100%; }}
 .card th {{ text-align: left; width: 13mm; color: #52606d; vertical-align: top; font-weight: normal; }}
 .card td {{ border-bottom: 0.2mm solid #d9e2ec; height: 5mm; }}

@@ -262,3 +262,16 @@ def test_backstage_touchpoints_sit_below_the_line_of_visibility(prefill: bool) -
     assert back and front and set(tops) >= back | front
     assert all(tops[i] > line for i in back), {i: tops[i] for i in back}
     assert all(tops[i] < line for i in front)
+
+
+def test_important_but_poor_cards_carry_the_maps_mark() -> None:
+    from journeymap import analyze
+    from journeymap.dot import POOR_MARK
+
+    j = load(EXAMPLES / "candidate.yaml")
+    poor = {f.subject for f in analyze(j).findings if f.rule == "important-but-poor"}
+    svg = canvas_svg(j)
+    for tp in j.touchpoints:
+        card = svg[svg.index(f'id="canvas-tp-{tp.id}"') :]
+        card = card[: card.index("</g>")]
+        assert (POOR_MARK in card) == (tp.id in poor), tp.id

@@ -198,3 +198,31 @@ def test_percent_never_rounds_a_share_to_0_or_100() -> None:
         ">99%",
         "100%",
     ]
+
+
+def test_important_but_poor_touchpoints_are_marked_in_words_and_in_the_legend() -> None:
+    from journeymap import analyze, load
+    from journeymap.dot import POOR_MARK, to_dot
+
+    from .conftest import EXAMPLES
+
+    j = load(next(p for p in EXAMPLES if p.stem == "candidate"))
+    a = analyze(j)
+    poor = {f.subject for f in a.findings if f.rule == "important-but-poor"}
+    assert poor
+    dot = to_dot(j, a)
+    marked = {
+        line.strip().split(" ", 1)[0].strip('"'): POOR_MARK in line
+        for line in dot.splitlines()
+        if 'id="map-tp-' in line
+    }
+    assert marked == {
+        **{tp.id: tp.id in poor for tp in j.touchpoints},
+        **{o.id: False for o in j.outcomes},
+    }
+    assert f"{POOR_MARK} = matters to customers" in dot
+    # nothing unused in the legend: a journey without such touchpoints has no such line
+    plain = j.model_copy(
+        update={"touchpoints": [tp.model_copy(update={"quality": None}) for tp in j.touchpoints]}
+    )
+    assert POOR_MARK not in to_dot(plain, analyze(plain))

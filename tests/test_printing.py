@@ -81,6 +81,10 @@ def test_a_card_carries_emotion_pain_points_and_opportunities() -> None:
     assert "Opportunities" in flat and "Pain points" in flat
     assert "Emotion (+2)" in flat
     assert " ".join(referral.opportunities[0].split()[:3]) in flat
+    # the map's mark on the cards of important-but-poor touchpoints, and only there
+    poor = [f for f in analyze(j).findings if f.rule == "important-but-poor"]
+    every = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert poor and " ".join(every.split()).count("IMPORTANT BUT POOR") == len(poor)
 
 
 def test_bad_paper_names_are_refused() -> None:
