@@ -60,6 +60,9 @@ class Analysis:
     fix_first: list[Fix]
     time: Timing
     flow: Flow = field(repr=False, compare=False)
+    # Per node of ``flow``, the expected visits of a customer who starts (the leaks'
+    # solve): the reach the inventory shows. Not part of the JSON.
+    visits: np.ndarray = field(repr=False, compare=False, default_factory=lambda: np.zeros(0))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -246,6 +249,7 @@ def analyze(journey: Journey, config: Config | None = None) -> Analysis:
         fix_first=fix_first(f, solution, x, visits),
         time=timing,
         flow=f,
+        visits=visits,
     )
 
 

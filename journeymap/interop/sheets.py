@@ -449,17 +449,12 @@ def _findings(journey: Journey, analysis: Analysis) -> dict[tuple[str, str], lis
     return found
 
 
-def _reach(journey: Journey, analysis: Analysis) -> list[float | None]:
+def _reach(analysis: Analysis) -> list[float | None]:
     """Per node, the expected visits of a customer who starts: the analysis' leaks solve.
 
-    Where no loop brings customers back, that is the share of them who get
-    there; the analysis computes it for the leaks but does not keep it.
+    Where no loop brings customers back, that is the share of them who get there.
     """
-    from ..analysis import leaks
-    from ..paths import _closed_loops
-
-    f = analysis.flow
-    _, _, visits = leaks(journey, f, _closed_loops(f))
+    visits = analysis.visits
     # Visits overflow only in a loop left at less than 1e-308 a visit: no number to show.
     return [float(round(v, 12)) + 0.0 if math.isfinite(v) else None for v in visits.tolist()]
 
@@ -496,7 +491,7 @@ def inventory_rows(
     rows: list[list[Cell]] = [list(COLUMNS)]
     for n, j in enumerate(journeys):
         a = analyses[n] if analyses is not None else analyze(j)
-        reach = _reach(j, a)
+        reach = _reach(a)
         index = a.flow.index
         findings = _findings(j, a)
 
