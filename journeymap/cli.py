@@ -268,6 +268,19 @@ OUTDIR = click.option(
 )
 
 
+def _output_file(help: str, *, required: bool = False) -> Callable[[_F], _F]:
+    """``-o FILE``: the one file a command writes (OUTDIR is for a folder of them)."""
+    return click.option(
+        "-o",
+        "--output",
+        "output",
+        required=required,
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=help,
+    )
+
+
 def _paper(default: str) -> Callable[[_F], _F]:
     # The default is applied by the command, not by click, so that a command can
     # tell an option given for the wrong format from one left out.
@@ -583,14 +596,7 @@ def cards(
 
 @cli.command()
 @PATHS
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The file to write [default: output/report.html, or output/report.md].",
-)
+@_output_file("The file to write [default: output/report.html, or output/report.md].")
 @click.option(
     "--format", "fmt", type=click.Choice(["html", "md"]), default="html", show_default=True
 )
@@ -684,14 +690,7 @@ def init(path: Path, kind: str) -> None:
 
 
 @cli.command()
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The file to write (journey.schema.json); without it, the schema goes to stdout.",
-)
+@_output_file("The file to write (journey.schema.json); without it, the schema goes to stdout.")
 def schema(output: Path | None) -> None:
     """The JSON Schema of a journey file, for editors (VS Code's YAML extension)."""
     from .interop.schema import schema_json
@@ -766,20 +765,25 @@ def import_() -> None:
 # import mermaid ----------------------------------------------------------------
 
 
+def _import_options(journey_help: str) -> Callable[[_F], _F]:
+    """FILE, -o OUT, --journey and --force: what every ``import`` command takes."""
+    options = [
+        click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
+        _output_file("The journey file to write (.yaml).", required=True),
+        click.option("--journey", "journey_id", default=None, help=journey_help),
+        click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists."),
+    ]
+
+    def apply(command: _F) -> _F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
 @import_.command("mermaid")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The journey file to write (.yaml).",
-)
-@click.option(
-    "--journey", "journey_id", default=None, help="The journey's id.  [default: from FILE's name]"
-)
-@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@_import_options("The journey's id.  [default: from FILE's name]")
 def import_mermaid(file: Path, output: Path, journey_id: str | None, force: bool) -> None:
     """A journey from a Mermaid journey diagram (a .mmd file).
 
@@ -798,13 +802,8 @@ def import_mermaid(file: Path, output: Path, journey_id: str | None, force: bool
 
 @cli.command()
 @PATHS
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The spreadsheet to write: FILE.xlsx or FILE.csv (the format is its suffix).",
+@_output_file(
+    "The spreadsheet to write: FILE.xlsx or FILE.csv (the format is its suffix).", required=True
 )
 def inventory(paths: tuple[Path, ...], output: Path) -> None:
     """The touchpoint inventory as a spreadsheet: one row per touchpoint, with the analysis.
@@ -826,30 +825,10 @@ def inventory(paths: tuple[Path, ...], output: Path) -> None:
         click.echo(f"wrote {terminal(str(written))}")
 
 
-def _sheet_options(command: Any) -> Any:
-    """The arguments of ``import csv`` and ``import xlsx``."""
-    options = [
-        click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
-        click.option(
-            "-o",
-            "--output",
-            "output",
-            required=True,
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="The journey file to write (.yaml).",
-        ),
-        click.option(
-            "--journey",
-            "journey_id",
-            default=None,
-            help="Which journey of a sheet of several (its `journey` column); the id to give"
-            " a sheet without that column.  [default: the sheet's one journey, or FILE's name]",
-        ),
-        click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+_sheet_options = _import_options(
+    "Which journey of a sheet of several (its `journey` column); the id to give"
+    " a sheet without that column.  [default: the sheet's one journey, or FILE's name]"
+)
 
 
 def _sheet_import(file: Path, output: Path, fmt: str, journey_id: str | None, force: bool) -> None:
