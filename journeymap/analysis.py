@@ -115,14 +115,18 @@ def entry_weights(journey: Journey, f: Flow) -> np.ndarray:
     When every entry has a volume, in proportion to the volumes (that is how
     many start there), so an entry of volume 0 gets nobody; when every volume is
     0, or some entry has none, equally: without numbers for all of them no entry
-    is more likely than another. Volumes are scaled by the largest before they
-    are added up, so volumes near 1e308 do not overflow to infinity.
+    is more likely than another. An entry's volume is the one ``entries`` gives
+    it (``{id: apply, volume: 916}``: the customers who start there), else its
+    touchpoint's (everyone who passes, a fair stand-in where nobody comes back).
+    Volumes are scaled by the largest before they are added up, so volumes near
+    1e308 do not overflow to infinity.
     """
     s = np.zeros(f.n)
     entries = journey.entry_ids
     if not entries:
         return s
-    volumes = [journey.nodes[e].volume for e in entries]  # type: ignore[union-attr]
+    starts = journey.entry_volumes
+    volumes = [starts.get(e, journey.nodes[e].volume) for e in entries]  # type: ignore[union-attr]
     top = max((v for v in volumes if v is not None), default=0.0)
     if top > 0 and all(v is not None for v in volumes):
         scaled = [float(v) / top for v in volumes]  # type: ignore[arg-type]

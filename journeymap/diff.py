@@ -384,12 +384,18 @@ def _transitions(old: Journey | None, new: Journey | None) -> list[Change]:
     return out
 
 
+def _entries(j: Journey) -> list[str]:
+    """The entries, each with how many start there where the file says."""
+    starts = j.entry_volumes
+    return [e if e not in starts else f"{e} ({starts[e]:g} start)" for e in j.entry_ids]
+
+
 def _journey_fields(old: Journey | None, new: Journey | None) -> tuple[FieldChange, ...]:
     if old is None or new is None:
         return ()
     out = list(_fields(_JOURNEY_FIELDS, old, new, _drop_off))
-    if old.entry_ids != new.entry_ids:
-        out.append(FieldChange("entries", list(old.entry_ids), list(new.entry_ids)))
+    if old.entry_ids != new.entry_ids or old.entry_volumes != new.entry_volumes:
+        out.append(FieldChange("entries", _entries(old), _entries(new)))
     # Stages are columns left to right: moving one is a change, adding one is not.
     common = {s.id for s in old.stages} & {s.id for s in new.stages}
     before = [s.id for s in old.stages if s.id in common]

@@ -746,6 +746,7 @@ ITEMS = {
     "touchpoints": ("touchpoint", ""),
     "outcomes": ("outcome", ""),
     "next": ("transition", " ({to: ..., probability: ...}) or the id it leads to"),
+    "entries": ("entry", " ({id: ..., volume: ...}) or a touchpoint id"),
 }
 
 # What each key holds, in the words of the README, for the messages about a value of
@@ -764,7 +765,7 @@ FORMS: dict[str, str] = {
     "stages": "a list of stages: ids, or mappings {id: ..., title: ...}",
     "touchpoints": "a list of touchpoints, each a mapping {id: ..., stage: ..., ...}",
     "outcomes": "a list of outcomes, each a mapping {id: ..., result: success or lost}",
-    "entries": _IDS,
+    "entries": "a list of touchpoint ids, or of {id: ..., volume: ...}, like [apply]",
     "id": "an id (letters, digits, '-', '_' and '.')",
     "stage": "the id of a stage declared under `stages`",
     "channel": _TEXT,
@@ -774,8 +775,8 @@ FORMS: dict[str, str] = {
     "frequency": _TEXT,
     "label": _TEXT,
     "volume": "a number of customers, 0 or more",
-    "duration": "a number and a unit (s, m, h, d or w), like 15m",
-    "wait": "a number and a unit (s, m, h, d or w), like 2d",
+    "duration": "a number and a unit (s, m, h, d or w), like 15m, or several, like 1h 30m",
+    "wait": "a number and a unit (s, m, h, d or w), like 2d, or several, like 3d 4h",
     "importance": "a mapping: {customer: 1..5, company: 1..5}",
     "customer": "a whole number from 1 (unimportant) to 5 (critical)",
     "company": "a whole number from 1 (unimportant) to 5 (critical)",
@@ -793,7 +794,8 @@ FORMS: dict[str, str] = {
 }
 ITEM_FORMS = {
     **dict.fromkeys(("pain_points", "opportunities", "tags", "asks"), _TEXT),
-    **dict.fromkeys(("knows", "entries"), "a touchpoint id"),
+    "knows": "a touchpoint id",
+    "entries": "a touchpoint id, or {id: ..., volume: ...} with how many start there",
 }
 # Pydantic's error types that mean "not this kind of value" or "out of range".
 _WRONG_VALUE = re.compile(
@@ -893,7 +895,7 @@ def _message(err: Any) -> tuple[str, bool]:
         if field in ("duration", "wait"):
             return (
                 f"{field} {_short(value)} is not a duration: write a number and a unit"
-                " (s, m, h, d or w), like 30s, 15m, 2h, 3d, 2w",
+                " (s, m, h, d or w), like 30s, 15m, 2h, 3d, 2w, or several, like 3d 4h",
                 False,
             )
         slug = model.slug(str(value))

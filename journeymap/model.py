@@ -30,6 +30,7 @@ __all__ = [
     "DURATION_UNITS",
     "NEGLIGIBLE",
     "TOLERANCE",
+    "Entry",
     "Importance",
     "Initiative",
     "Journey",
@@ -39,6 +40,7 @@ __all__ = [
     "Stage",
     "Touchpoint",
     "Transition",
+    "format_duration",
     "parse_duration",
     "slug",
 ]
@@ -47,7 +49,10 @@ SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 # Touchpoint, outcome and stage ids are more lenient than the journey id (which
 # names output files) but still safe inside URLs, HTML anchors and DOT ids.
 ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-DURATION = r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$"
+# One or more parts, each a number and a unit, largest unit first or not: ``2d``,
+# ``1.5h``, ``3d 4h 12m 5s`` (what a wait measured in an event log looks like), ``0.25s``.
+DURATION = r"^\s*\d+(?:\.\d+)?\s*[smhdw](?:\s*\d+(?:\.\d+)?\s*[smhdw])*\s*$"
+DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 Id = Annotated[str, Field(pattern=ID, max_length=200)]
@@ -92,11 +97,32 @@ NEGLIGIBLE = 1e-300
 
 
 def parse_duration(text: str) -> float:
-    """Seconds in a duration such as ``2d`` or ``1.5h``."""
-    match = re.match(DURATION, text)
-    if match is None:
+    """Seconds in a duration such as ``2d``, ``1.5h`` or ``3d 4h 12m 5s``."""
+    if re.match(DURATION, text) is None:
         raise ValueError(f"not a duration: {text!r}")
-    return float(match.group(1)) * DURATION_UNITS[match.group(2)]
+    return math.fsum(float(n) * DURATION_UNITS[unit] for n, unit in DURATION_PART.findall(text))
+
+
+def format_duration(seconds: float) -> str:
+    """``seconds`` as a duration the loader reads back, rounded to the second.
+
+    Days, hours, minutes and seconds, leaving out the parts that are 0 (``2d``,
+    ``1h 30m``, ``3d 4h 12m 5s``): what people write, and what ``discover`` writes
+    for a median wait. Below a second, seconds with up to three decimals (``0.25s``).
+    """
+    if seconds < 0 or not math.isfinite(seconds):
+        raise ValueError(f"not a duration: {seconds!r}")
+    if seconds < 1:
+        text = f"{seconds:.3f}".rstrip("0").rstrip(".")
+        return f"{text or '0'}s"
+    whole = round(seconds)
+    parts = []
+    for unit in ("d", "h", "m", "s"):
+        size = DURATION_UNITS[unit]
+        count, whole = divmod(whole, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return " ".join(parts)
 
 
 def slug(text: str) -> str:
@@ -304,6 +330,18 @@ class Outcome(_Strict):
         return self
 
 
+class Entry(_Strict):
+    """An entry with how many customers start there: ``{id: apply, volume: 916}``.
+
+    Separate from the touchpoint's own volume, which counts everyone who passes
+    through it (those who come back included): a journey discovered from an event
+    log knows both, and the share starting at each entry must follow the starts.
+    """
+
+    id: Id
+    volume: Count | None = None
+
+
 class Journey(_Strict):
     journey: Annotated[str, Field(pattern=SLUG, max_length=100)]
     title: Text = ""
@@ -314,10 +352,19 @@ class Journey(_Strict):
     stages: Annotated[list[Stage], Field(min_length=1)]
     touchpoints: Annotated[list[Touchpoint], Field(min_length=1)]
     outcomes: list[Outcome] = Field(default_factory=list)
-    entries: list[Id] | None = None
+    # Touchpoint ids, or {id, volume} with how many customers start there.
+    entries: list[Entry] | None = None
 
     # Where the journey was read from; set by the loader, never by the file.
     _source: str = PrivateAttr(default="<memory>")
+
+    @field_validator("entries", mode="before")
+    @classmethod
+    def _entry_shorthand(cls, data: Any) -> Any:
+        # `entries: [apply]` is shorthand for `entries: [{id: apply}]`.
+        if isinstance(data, list):
+            return [{"id": e} if isinstance(e, str) else e for e in data]
+        return data
 
     @model_validator(mode="after")
     def _default_title(self) -> Journey:
@@ -347,9 +394,18 @@ class Journey(_Strict):
     def entry_ids(self) -> list[str]:
         """Declared entries, or the touchpoints nothing leads to."""
         if self.entries is not None:
-            return list(dict.fromkeys(self.entries))
+            return list(dict.fromkeys(e.id for e in self.entries))
         targets = {t.to for tp in self.touchpoints for t in tp.next}
         return [tp.id for tp in self.touchpoints if tp.id not in targets]
+
+    @cached_property
+    def entry_volumes(self) -> dict[str, float]:
+        """How many start at each entry, where ``entries`` says (the first of repeats)."""
+        found: dict[str, float] = {}
+        for e in self.entries or ():
+            if e.volume is not None:
+                found.setdefault(e.id, e.volume)
+        return found
 
     @cached_property
     def _by_stage(self) -> dict[str, list[Touchpoint]]:

@@ -98,7 +98,7 @@ from numpy.typing import NDArray
 from .analysis import _clean, entry_weights
 from .errors import JourneyError
 from .graph import Flow, Solution
-from .model import DURATION, DURATION_UNITS, Journey
+from .model import DURATION, DURATION_PART, DURATION_UNITS, Journey
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -224,10 +224,12 @@ def _exact(text: str | None) -> Fraction:
     """The seconds in a duration, exactly (``1.5h`` is 5400, ``0.1s`` is 1/10)."""
     if text is None:
         return Fraction(0)
-    match = re.match(DURATION, text)
-    if match is None:  # pragma: no cover - the model only holds valid durations
+    if re.match(DURATION, text) is None:  # pragma: no cover - the model holds valid ones
         raise ValueError(f"not a duration: {text!r}")
-    return Fraction(match.group(1)) * DURATION_UNITS[match.group(2)]
+    return sum(
+        (Fraction(n) * DURATION_UNITS[unit] for n, unit in DURATION_PART.findall(text)),
+        Fraction(0),
+    )
 
 
 def _float(x: Fraction) -> float:

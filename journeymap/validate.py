@@ -196,16 +196,19 @@ def _entries(j: Journey) -> Iterator[Issue]:
         return
     if not j.entries:
         yield Issue(("entries",), "`entries` is empty: name at least one touchpoint")
-    for i, entry in enumerate(j.entries):
+    for i, item in enumerate(j.entries):
+        entry, at = (
+            (item, ("entries", i)) if isinstance(item, str) else (item.id, ("entries", i, "id"))
+        )
         node = j.nodes.get(entry)
         if node is None:
             yield Issue(
-                ("entries", i),
+                at,
                 f"entry '{entry}' is not a touchpoint" + did_you_mean(entry, touchpoints),
                 refs=(entry,),
             )
         elif entry not in touchpoints:
-            yield Issue(("entries", i), f"entry '{entry}' is an outcome; entries are touchpoints")
+            yield Issue(at, f"entry '{entry}' is an outcome; entries are touchpoints")
 
 
 def _knows(j: Journey) -> Iterator[Issue]:

@@ -469,6 +469,35 @@ def test_an_entry_of_volume_zero_gets_nobody() -> None:
     assert analyze(j).success_share == 0.5
 
 
+def test_entry_volumes_say_how_many_start_where() -> None:
+    from journeymap.loader import loads
+
+    # a is passed 100 times, but 90 start there (entries' volume, not the touchpoint's).
+    j = loads(
+        "journey: x\nstages: [s]\ntouchpoints:\n"
+        "  - {id: a, stage: s, volume: 100, next: [{to: b, volume: 80}]}\n"
+        "  - {id: c, stage: s, volume: 50, next: [b]}\n"
+        "  - {id: b, stage: s, next: [ok]}\n"
+        "outcomes: [{id: ok, result: success}]\n"
+        "entries: [{id: a, volume: 90}, {id: c, volume: 10}]\n",
+        "j.yaml",
+    )
+    assert j.entry_ids == ["a", "c"]
+    assert j.entry_volumes == {"a": 90, "c": 10}
+    assert analyze(j).success_share == pytest.approx(0.9 * 0.8 + 0.1)
+    # An entry without a volume of its own falls back to its touchpoint's.
+    j = loads(
+        "journey: x\nstages: [s]\ntouchpoints:\n"
+        "  - {id: a, stage: s, volume: 100, next: [{to: b, volume: 80}]}\n"
+        "  - {id: c, stage: s, volume: 300, next: [b]}\n"
+        "  - {id: b, stage: s, next: [ok]}\n"
+        "outcomes: [{id: ok, result: success}]\n"
+        "entries: [{id: a}, c]\n",
+        "j.yaml",
+    )
+    assert analyze(j).success_share == pytest.approx(0.25 * 0.8 + 0.75)
+
+
 @pytest.mark.parametrize(("n", "eps"), [(450, 1e-300), (1600, 1e-300), (450, 1e-14), (1600, 1e-9)])
 def test_a_large_ring_left_only_through_tiny_exits_is_solved_exactly(n: int, eps: float) -> None:
     # Past the dense GTH limit the solvers subtracted again: a 450-node ring left through

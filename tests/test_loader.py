@@ -203,6 +203,21 @@ def test_entries_must_be_touchpoints() -> None:
     ]
 
 
+def test_entries_with_volumes_are_checked_like_ids() -> None:
+    found = problems(
+        "journey: x\nstages: [a]\ntouchpoints:\n  - {id: t, stage: a, next: [o]}\n"
+        "outcomes:\n  - {id: o, result: lost}\n"
+        "entries: [{id: tt, volume: 3}, {id: t, volume: -1}, {id: t, count: 2}, 5]\n"
+    )
+    assert found == [
+        "j.yaml:7:16: entry 'tt' is not a touchpoint (did you mean 't'?)",
+        "j.yaml:7:48: volume: expected a number of customers, 0 or more, got -1",
+        "j.yaml:7:61: unknown key 'count'",
+        "j.yaml:7:72: entry 4 must be a mapping of keys ({id: ..., volume: ...}) or a"
+        " touchpoint id, got 5",
+    ]
+
+
 def test_a_journey_without_any_entry_is_refused() -> None:
     found = problems(
         "journey: x\nstages: [a]\ntouchpoints:\n  - {id: t, stage: a, next: [u]}\n"

@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from journeymap.model import Journey, Touchpoint, Transition, parse_duration, title_from_id
+from journeymap.model import (
+    Journey,
+    Touchpoint,
+    Transition,
+    format_duration,
+    parse_duration,
+    title_from_id,
+)
 
 
 def tp(volume: float | None = None, *transitions: dict[str, object]) -> Touchpoint:
@@ -80,6 +87,47 @@ def test_shares_and_drop_off_never_exceed_one(ps: list[float], free: int) -> Non
 def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
     assert Transition(to="x", wait=text).wait_seconds == seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("3d 4h 12m 5s", 274325), ("1h30m", 5400), (" 2d 0.5h ", 174600), ("0.25s", 0.25)],
+)
+def test_durations_of_several_parts(text: str, seconds: float) -> None:
+    # What a wait measured in an event log looks like.
+    assert parse_duration(text) == seconds
+    assert Transition(to="x", wait=text).wait_seconds == seconds
+
+
+@pytest.mark.parametrize("text", ["3d4", "d", "3 days", "1h -5m", "1h,5m", ""])
+def test_what_is_not_a_duration(text: str) -> None:
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration(text)
+    with pytest.raises(ValidationError):
+        Transition(to="x", wait=text)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0s"),
+        (0.25, "0.25s"),
+        (1, "1s"),
+        (59.5, "1m"),
+        (5400, "1h 30m"),
+        (86400, "1d"),
+        (274325.4, "3d 4h 12m 5s"),
+        (14 * 86400, "14d"),
+    ],
+)
+def test_format_duration(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text
+
+
+@given(st.floats(min_value=0, max_value=1e9, allow_nan=False))
+def test_formatted_durations_read_back_to_the_second(seconds: float) -> None:
+    back = parse_duration(format_duration(seconds))
+    assert abs(back - seconds) <= (0.0005 if seconds < 1 else 0.5)
 
 
 def test_titles_default_from_ids() -> None:

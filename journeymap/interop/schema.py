@@ -36,8 +36,14 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         " (awareness), or a title whose slug becomes the id (Follow up -> follow-up).",
         "touchpoints": "Every interaction between the customer and the firm.",
         "outcomes": "Where journeys end: in a success, or lost.",
-        "entries": "Where customers start (touchpoint ids); default: the touchpoints that"
-        " nothing leads to.",
+        "entries": "Where customers start: touchpoint ids, or {id, volume} with how many"
+        " start there; default: the touchpoints that nothing leads to.",
+    },
+    "Entry": {
+        "": "An entry with how many customers start there.",
+        "id": "The id of the touchpoint where they start.",
+        "volume": "How many customers start here (not the touchpoint's own volume, which"
+        " counts everyone who passes through it).",
     },
     "Persona": {
         "": "Who travels this journey.",
@@ -64,7 +70,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "layer": "frontstage (the customer sees it) or backstage (the firm's work behind it).",
         "volume": "How many customers reach it.",
         "frequency": "How often it happens (free text).",
-        "duration": "How long it takes: a number and s, m, h, d or w (15m, 2d).",
+        "duration": "How long it takes: a number and s, m, h, d or w (15m, 2d), or several"
+        " (1h 30m).",
         "importance": "How much it matters, 1..5, to the customer and to the company.",
         "quality": "How well it works today: 1 (poor) to 5 (excellent).",
         "emotion": "How the customer feels here: -2 (very negative) to +2 (very positive).",
@@ -90,7 +97,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "probability": "The share of the customers here who go there, 0..1. Give"
         " probabilities or volumes at one touchpoint, never both.",
         "volume": "How many of the customers here go there.",
-        "wait": "The typical wait before the next touchpoint: a number and s, m, h, d or w.",
+        "wait": "The typical wait before the next touchpoint: a number and s, m, h, d or w"
+        " (2d), or several (3d 4h 12m 5s).",
         "label": "What the customer does (clicks Apply).",
     },
     "Outcome": {
@@ -145,6 +153,19 @@ def journey_schema() -> dict[str, Any]:
             {"$ref": "#/definitions/Transition"},
         ]
     }
+    entries = raw["properties"]["entries"]
+    for option in entries["anyOf"]:
+        if option.get("type") == "array":
+            option["items"] = {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "pattern": ID,
+                        "description": "The id of a touchpoint where customers start.",
+                    },
+                    {"$ref": "#/definitions/Entry"},
+                ]
+            }
     schema = {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "journeymap journey",

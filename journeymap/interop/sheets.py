@@ -290,6 +290,26 @@ def next_cell(transitions: Iterable[Any]) -> str:
     return "\n".join(lines)
 
 
+def entries_cell(entries: Iterable[Any]) -> str:
+    """The journey row's entries: ids, each with how many start there in brackets."""
+    return ", ".join(
+        e.id if e.volume is None else f"{e.id} (volume={number_text(e.volume)})" for e in entries
+    )
+
+
+def parse_entries(cell: str) -> list[Any]:
+    """The entries of a journey row's ``next`` cell: ids, or {id, volume}."""
+    found: list[Any] = []
+    for t in parse_next(cell):
+        extra = sorted(set(t) - {"to", "volume"})
+        if extra:
+            raise ValueError(
+                f"an entry takes only a volume (how many start there), not {', '.join(extra)}"
+            )
+        found.append({"id": t["to"], "volume": t["volume"]} if "volume" in t else t["to"])
+    return found
+
+
 def parse_next(cell: str) -> list[dict[str, Any]]:
     """The transitions of a ``next`` cell; ValueError says what is wrong and where.
 
@@ -506,7 +526,7 @@ def inventory_rows(
                     "kind": j.kind,
                     "persona": persona.name if persona else None,
                     "persona_description": persona.description if persona else None,
-                    "next": ", ".join(j.entries) if j.entries is not None else None,
+                    "next": entries_cell(j.entries) if j.entries is not None else None,
                 },
                 findings.get(("journey", "")),
             )
@@ -743,7 +763,11 @@ class _Builder:
             where = self.places(row, {"name": "persona", "description": "persona_description"})
             anchor = "persona" if "name" in persona else "persona_description"
             self.top["persona"] = self.mapping(row, anchor, where)
-        entries = [i for i in _IDS.split(values.get("next", "")) if i]
+        try:
+            entries = parse_entries(values.get("next", ""))
+        except ValueError as exc:
+            self.problem(row, "next", f"next of the journey row (its entries): {exc}")
+            return
         if entries:
             self.data["entries"] = entries
             self.top["entries"] = self.sequence(row, "next", len(entries))

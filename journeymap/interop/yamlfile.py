@@ -50,6 +50,8 @@ def journey_data(journey: Journey) -> dict[str, Any]:
         for item in data.get(part, []):
             if item.get("title") == title_from_id(item["id"]):
                 del item["title"]
+    if "entries" in data:  # {id: apply} is written as the plain id, as people write it
+        data["entries"] = [e["id"] if set(e) == {"id"} else e for e in data["entries"]]
     return data
 
 

@@ -833,3 +833,41 @@ def test_the_exported_rows_are_json_safe() -> None:
     # Every cell is text, a finite number or nothing: what both writers can hold.
     for row in inventory_rows([load(p) for p in EXAMPLES]):
         json.dumps(row, allow_nan=False)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_entry_volumes_and_compound_waits_survive_a_round_trip(fmt: str) -> None:
+    j = loads(
+        "journey: x\nstages: [s]\ntouchpoints:\n"
+        "  - {id: a, stage: s, volume: 100, next: [{to: b, volume: 80, wait: 3d 4h 12m 5s}]}\n"
+        "  - {id: c, stage: s, next: [b]}\n"
+        "  - {id: b, stage: s, duration: 1h 30m, next: [ok]}\n"
+        "outcomes: [{id: ok, result: success}]\n"
+        "entries: [{id: a, volume: 916}, c]\n",
+        "j.yaml",
+    )
+    back = from_bytes(to_bytes([j], fmt), fmt)
+    assert journey_data(back) == journey_data(j)
+    assert journey_data(back)["entries"] == [{"id": "a", "volume": 916}, "c"]
+
+
+def test_an_entry_takes_only_a_volume() -> None:
+    raw = to_bytes(
+        [loads("journey: x\nstages: [s]\ntouchpoints:\n  - {id: a, stage: s}\n", "j")], "csv"
+    )
+    rows = csv_rows(raw)
+    rows[0]["next"] = "a (wait=2d)"
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+    with pytest.raises(JourneyError) as exc:
+        from_bytes(out.getvalue().encode(), "csv")
+    assert problems_of(exc) == [
+        (
+            2,
+            col("next"),
+            "next of the journey row (its entries): an entry takes only a volume"
+            " (how many start there), not wait",
+        )
+    ]
