@@ -868,6 +868,170 @@ def import_xlsx(file: Path, output: Path, journey_id: str | None, force: bool) -
     _sheet_import(file, output, "xlsx", journey_id, force)
 
 
+# Event logs (#11) ---------------------------------------------------------------
+
+
+def _log_options(command: _F) -> _F:
+    """How to read an event log: columns, object type, lifecycle, time zone."""
+    options = [
+        click.option(
+            "--case",
+            default=None,
+            help="The case id column.  [default: case:concept:name, case_id, ...]",
+        ),
+        click.option(
+            "--activity",
+            default=None,
+            help="The activity column.  [default: concept:name, activity, ...]",
+        ),
+        click.option(
+            "--timestamp",
+            default=None,
+            help="The time column.  [default: time:timestamp, timestamp, ...]",
+        ),
+        click.option(
+            "--object-type",
+            default=None,
+            help="OCEL: the object type whose objects are the cases (without it, the types are listed).",
+        ),
+        click.option(
+            "--lifecycle",
+            type=click.Choice(["all", "complete"]),
+            default="all",
+            show_default=True,
+            help="XES: complete keeps only events whose lifecycle:transition is complete.",
+        ),
+        click.option(
+            "--timezone",
+            default=None,
+            metavar="TZ",
+            help="The zone of times written without an offset (Europe/Amsterdam).  [default: UTC]",
+        ),
+        click.option(
+            "--map",
+            "mapping",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            default=None,
+            help="MAPPING.yaml: stages, touchpoint names, outcomes and ignored activities.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _progress() -> Callable[[int, int], None] | None:
+    """A progress line on stderr for a log that takes more than two seconds to read."""
+    import time
+
+    if not sys.stderr.isatty():
+        return None
+    start = time.monotonic()
+    shown = [False]
+
+    def show(done: int, total: int) -> None:
+        if time.monotonic() - start < 2.0 and not shown[0]:
+            return
+        shown[0] = True
+        share = done / total if total else 1.0
+        bar = "#" * int(30 * share)
+        click.echo(f"\rreading the log [{bar:<30}] {share:4.0%}", err=True, nl=False)
+        if done >= total:
+            click.echo(err=True)
+
+    return show
+
+
+@cli.command()
+@click.argument("logs", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_output_file("The journey file to write (.yaml, or .json).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["yaml", "json"]),
+    default=None,
+    help="The journey file's format.  [default: from OUTPUT's extension]",
+)
+@click.option(
+    "--journey", "journey_id", default=None, help="The journey's id.  [default: from OUTPUT's name]"
+)
+@click.option(
+    "--counts",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Build the journey from the result of --print-sql run elsewhere (CSV: from, to, count, median_wait_s) instead of a log.",
+)
+@click.option(
+    "--print-sql",
+    is_flag=True,
+    help="Print the SQL of the aggregation, for a warehouse or Spark, and stop.",
+)
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@_log_options
+def discover(
+    logs: tuple[Path, ...],
+    output: Path | None,
+    fmt: str | None,
+    journey_id: str | None,
+    counts: Path | None,
+    print_sql: bool,
+    force: bool,
+    case: str | None,
+    activity: str | None,
+    timestamp: str | None,
+    object_type: str | None,
+    lifecycle: str,
+    timezone: str | None,
+    mapping: Path | None,
+) -> None:
+    """A journey from event logs: what customers did, as a journey file.
+
+    LOG is CSV (any delimiter), Parquet, XES (.xes, .xes.gz), OCEL 1.0 or 2.0 JSON,
+    or OCEL 2.0 SQLite; several LOGs are one log (a case id in two files is one
+    case). One touchpoint per activity, one transition per pair of activities that
+    follow each other in a case, with its count and median wait; entries with the
+    number of cases starting there. A summary goes to stderr.
+    """
+    from .logs import discover_file
+    from .logs import print_sql as sql_text
+
+    if print_sql:
+        if logs or output or counts:
+            raise click.UsageError(
+                "--print-sql takes no LOG, -o or --counts: it prints the SQL and stops"
+            )
+        click.echo(sql_text(mapping), nl=False)
+        return
+    if output is None:
+        raise click.UsageError("Missing option '-o' / '--output'.")
+    if bool(logs) == bool(counts):
+        raise click.UsageError("give LOG files, or --counts FILE.csv (not both)")
+    from .logs.readers import LogOptions
+
+    options = LogOptions(
+        case=case,
+        activity=activity,
+        timestamp=timestamp,
+        object_type=object_type,
+        lifecycle="complete" if lifecycle == "complete" else "all",
+        timezone=timezone,
+    )
+    written, found = discover_file(
+        logs,
+        output,
+        fmt="json" if fmt == "json" else "yaml" if fmt == "yaml" else None,
+        options=options,
+        mapping=mapping,
+        counts=counts,
+        journey_id=journey_id,
+        force=force,
+        progress=_progress(),
+    )
+    for line in found.summary.lines():
+        click.echo(terminal(line), err=True)
+    click.echo(f"wrote {terminal(str(written))}")
+
+
 def main() -> None:
     """The console script.
 

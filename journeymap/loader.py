@@ -1278,6 +1278,14 @@ class Settings:
     def problem(self, path: Path_, message: str, *, at_key: bool = False) -> None:
         self.problems.append(self._src.problem(path, message, at_key=at_key))
 
+    def position(self, path: Path_, *, at_key: bool = False) -> tuple[int, int]:
+        """(line, column) of a key path, for a problem found later (e.g. against a log)."""
+        return _locate(self._src.root, path, at_key=at_key)
+
+    @property
+    def name(self) -> str:
+        return self._src.name
+
     def unknown(self, path: Path_, key: str, known: Iterable[str], what: str) -> None:
         self.problem(
             (*path, key), f"unknown {what} '{key}'" + did_you_mean(key, known), at_key=True
