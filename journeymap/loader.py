@@ -1307,10 +1307,13 @@ def is_journey_name(name: str) -> bool:
     """Whether a folder's file of this name is looked at as a journey.
 
     The schema for editors that ``init`` and ``schema`` put beside the journeys
-    (``journey.schema.json``) is JSON but no journey.
+    (``journey.schema.json``) is JSON but no journey, and a mapping for ``discover``
+    (``recruiting.map.yaml``) is YAML but no journey.
     """
     lower = name.lower()
-    return lower.endswith(SUFFIXES) and not lower.endswith(".schema.json")
+    return lower.endswith(SUFFIXES) and not lower.endswith(
+        (".schema.json", ".map.yaml", ".map.yml")
+    )
 
 
 def find_files(paths: Iterable[str | Path]) -> list[Path]:

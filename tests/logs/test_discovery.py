@@ -488,3 +488,28 @@ def test_print_sql_through_the_cli(cli: Any, tmp_path: Path) -> None:
     r = cli("discover", "--print-sql", "--map", mapping)
     assert r.returncode == 0
     assert r.stdout == counts_sql(["hired"], ["noise"])
+
+
+def test_the_observed_example_is_what_discover_makes_of_the_recruiting_log(
+    cli: Any, tmp_path: Path
+) -> None:
+    """journeys/recruiting-observed.yaml is discover's output, byte for byte (README)."""
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "recruiting-observed.yaml"
+    r = cli(
+        "discover",
+        DATA / "recruiting-red.jsonocel.gz",
+        "--object-type",
+        "applications",
+        "--map",
+        root / "journeys" / "recruiting.map.yaml",
+        "-o",
+        out,
+    )
+    assert r.returncode == 0, r.stderr
+    assert out.read_text(encoding="utf-8") == (
+        root / "journeys" / "recruiting-observed.yaml"
+    ).read_text(encoding="utf-8")
+    # The mapping beside the journeys is not taken for a journey.
+    r = cli("validate", root / "journeys")
+    assert r.returncode == 0 and "recruiting.map.yaml" not in r.stdout
