@@ -236,9 +236,12 @@ def counts_from_events(
         for f, t, c, m in con.execute(_COUNTS).fetchall()
     ]
     counts = Counts(rows)
-    events, first, last = con.execute(
-        "SELECT count(*), min(ts), max(ts) FROM steps"
-    ).fetchone() or (0, None, None)
+    events, first, last, alone, repeated = con.execute(
+        "SELECT count(*), min(ts), max(ts),"
+        " count(*) FILTER (WHERE k = 1 AND next_activity IS NULL),"
+        " count(*) FILTER (WHERE next_activity = activity AND next_ts = ts)"
+        " FROM steps"
+    ).fetchone() or (0, None, None, 0, 0)
     top = con.execute(
         "SELECT v, count(*) AS n FROM ("
         " SELECT list(activity ORDER BY k) AS v FROM steps GROUP BY case_id"
@@ -273,8 +276,26 @@ def counts_from_events(
         variants=[(tuple(v), int(n)) for v, n in top],
         after_outcome=after,
         ignored=ignored,
+        notes=_oddities(int(alone), int(repeated)),
     )
     return counts, summary
+
+
+def _oddities(alone: int, repeated: int) -> list[str]:
+    """What a log may hold by mistake, said rather than hidden (both are counted as read)."""
+    notes = []
+    if alone:
+        notes.append(
+            f"{alone:,} case{'s' * (alone != 1)} of a single event: each starts and ends there"
+        )
+    if repeated:
+        notes.append(
+            f"{repeated:,} event{'s' * (repeated != 1)} repeat{'s' * (repeated == 1)} the one"
+            " before in its case"
+            " (same activity, same time): counted as a step from the activity to itself;"
+            " remove duplicates from the log if they are not real"
+        )
+    return notes
 
 
 def _where_not(ignore: Sequence[str]) -> str:
@@ -392,7 +413,18 @@ class _Ids:
     def take(self, wanted: str, name: str, what: str) -> str:
         from ..model import slug
 
-        base = wanted or slug(_title(name)) or what
+        base = wanted or slug(_title(name))
+        if not base:
+            # No letter or digit a slug keeps (a name in Chinese, or only punctuation).
+            base = what
+            n = 1
+            while f"{base}-{n}" in self.used:
+                n += 1
+            ident = f"{base}-{n}"
+            self.notes.append(f"'{name}' makes no id: the {what} of '{name}' is {ident}")
+            self.used.add(ident)
+            self.first.setdefault(ident, name)
+            return ident
         ident, n = base, 1
         while ident in self.used:
             n += 1

@@ -513,3 +513,22 @@ def test_the_observed_example_is_what_discover_makes_of_the_recruiting_log(
     # The mapping beside the journeys is not taken for a journey.
     r = cli("validate", root / "journeys")
     assert r.returncode == 0 and "recruiting.map.yaml" not in r.stdout
+
+
+def test_odd_logs_are_read_and_what_is_odd_is_said(tmp_path: Path) -> None:
+    log = _write(
+        tmp_path / "log.csv",
+        "case_id,activity,timestamp\n"
+        "1,面接,2024-01-01 09:00\n1,面接,2024-01-01 09:00\n1,!!!,2024-01-02 09:00\n"
+        "2,面接,2024-01-01 09:00\n"
+        "3,!!!,2024-01-05 09:00\n",
+    )
+    found = discover([log])
+    ids = {tp["title"]: tp["id"] for tp in found.data["touchpoints"]}
+    assert ids == {"面接": "touchpoint-1", "!!!": "touchpoint-2"}
+    notes = found.summary.notes
+    assert "'面接' makes no id: the touchpoint of '面接' is touchpoint-1" in notes
+    assert "2 cases of a single event: each starts and ends there" in notes
+    assert any(n.startswith("1 event repeats the one before in its case") for n in notes)
+    j = checked(journey_yaml(found.data), "x.yaml")
+    assert j.nodes["touchpoint-1"].next[0].to == "touchpoint-1"  # the duplicate: a self-loop
