@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from journeymap.loader import loads
+from journeymap.loader import find_files, loads
 from journeymap.model import Journey
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "journeys").glob("*.yaml"))
+EXAMPLES = sorted(find_files([ROOT / "journeys"]))
 CHROMIUM = "/usr/bin/chromium"
 BROWSER_ARGS = [
     "--headless",

@@ -13,13 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from journeymap import fixes
 from journeymap.analysis import Analysis, analyze
 from journeymap.errors import JourneyError
-from journeymap.loader import load, loads
+from journeymap.loader import find_files, load, loads
 from journeymap.model import Journey
 
 from .strategies import dumps, journey_dicts
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "journeys").glob("*.yaml"))
+EXAMPLES = sorted(find_files([ROOT / "journeys"]))
 
 
 def _changed(journey: Journey, source: str, shares: list[float]) -> Journey:
