@@ -1,11 +1,16 @@
 """The flow map as DOT text: pure, testable without Graphviz.
 
-Layout rules, and why:
-- one cluster per stage, left to right in declared order, kept in order by
-  invisible anchor nodes between stages (clusters alone do not order columns);
-- transitions that go back to an earlier stage (rework, re-registering) do not
-  constrain the layout, so loops cannot drag a stage out of its column;
-- every warning state has a word and a border style as well as a colour.
+What the map shows, and why it is drawn so:
+- stages are columns on one baseline, in declared order, each with a title
+  band that nothing else enters; outcomes have the last column;
+- inside a stage, touchpoints flow left to right; alternatives stack;
+- loss is drawn where it happens: a stub under the touchpoint to a tag
+  ("↘ 35% leave", "✖ 30% → Gave up"), while the lost outcome keeps its total;
+- every warning state has a word and a shape or border style as well as a
+  colour, and the legend explains what this map uses, and only that.
+
+Positions come from :mod:`journeymap.flowlayout`; Graphviz only draws them
+(``layout=nop2``), so the same journey gives the same text and the same picture.
 """
 
 from __future__ import annotations
@@ -13,27 +18,24 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 
 from .analysis import Analysis, analyze
+from .flowlayout import ARROW, Box, EdgeIn, Layout, NodeIn, Route, layout, polyline, text_size
 from .model import Journey, Outcome, Touchpoint
 from .themes import Theme, get_theme
 
-__all__ = ["clean", "expected_ids", "html_escape", "layout_cost", "to_dot", "wrap"]
+__all__ = ["POOR_MARK", "clean", "expected_ids", "html_escape", "percent", "to_dot", "wrap"]
 
-# Edge labels are the main cost of a Graphviz layout; past this many edges the
-# map drops them (the shares stay in the analysis and the report).
+#: Past this many transitions the map leaves out edge labels (the shares stay
+#: in the analysis and the report): a wall of numbers nobody can read.
 MAX_LABELLED_EDGES = 1500
-#: Above this many touchpoints, columns are kept by the stage chain alone, and Graphviz's
-#: crossing and ranking searches are cut short: the per-touchpoint anchors make layout
-#: grow steeply (a 1,000-touchpoint journey took 246 s with them, 13 s without).
-MAX_ANCHORED = 150
-#: Above this layout cost (see :func:`layout_cost`), the lighter layout is used
-#: whatever the touchpoint count: 500 outcomes on a 29-touchpoint journey took
-#: 135 s with anchors, because outcomes, edges and labels cost as much as touchpoints.
-MAX_ANCHORED_COST = 1400
 #: Longest text drawn for one title, name or label, counted after escaping: maps
 #: need no more, and Graphviz refuses HTML-like labels over 16,384 characters.
 MAX_TEXT = 300
+#: Longest edge path written; a longer one (an edge through hundreds of columns) is
+#: drawn direct, because Graphviz reads no attribute over 16 kB.
+MAX_SPLINE = 15000
 #: Longest tooltip, counted after escaping.
 MAX_TOOLTIP = 1000
 
@@ -95,26 +97,52 @@ def _q(text: str, limit: int | None = None) -> str:
     return '"' + _dq(text) + '"'
 
 
-def _lines(
-    text: str, width: int, size: int | None = None, color: str | None = None, bold: bool = False
-) -> str:
-    parts = [html_escape(line) for line in wrap(clean(shorten(text, MAX_TEXT)), width)]
-    body = '<br align="left"/>'.join(parts) + '<br align="left"/>'
-    if bold:
-        body = f"<b>{body}</b>"
-    attrs = (f' point-size="{size}"' if size else "") + (
-        f' color="{html_escape(color)}"' if color else ""
-    )
-    return f"<font{attrs}>{body}</font>" if attrs else body
+class _Label:
+    """An HTML-like label built row by row, with at least the size Graphviz gives it.
 
+    The layout needs each node's size before Graphviz sees it, so the size is
+    added up from the same rows the label is made of.
+    """
 
-def _text(text: str) -> str:
-    """Escaped text for an HTML-like label, cut to :data:`MAX_TEXT`."""
-    return html_escape(shorten(text, MAX_TEXT))
+    def __init__(self, spacing: int = 0) -> None:
+        self.rows: list[str] = []
+        self.width = 0.0
+        self.height = 0.0
+        self.spacing = spacing
 
+    def text(
+        self, text: str, width: int, size: int, color: str | None = None, bold: bool = False
+    ) -> None:
+        """A paragraph wrapped at ``width`` characters, never inside a word with a hyphen.
 
-def _row(cell: str) -> str:
-    return f'<tr><td align="left" balign="left">{cell}</td></tr>'
+        Split at a hyphen, "no-shows" reads as two words on a map and in a search.
+        """
+        flat = clean(shorten(text, MAX_TEXT)).replace("\n", " ")
+        lines = textwrap.wrap(flat, width, break_long_words=True, break_on_hyphens=False)
+        self.lines(lines or [""], size, color, bold)
+
+    def lines(
+        self, lines: list[str], size: int, color: str | None = None, bold: bool = False
+    ) -> None:
+        parts = [html_escape(line) for line in lines]
+        body = '<br align="left"/>'.join(parts) + '<br align="left"/>'
+        if bold:
+            body = f"<b>{body}</b>"
+        color_attr = f' color="{html_escape(color)}"' if color else ""
+        self.rows.append(
+            f'<tr><td align="left" balign="left"><font point-size="{size}"{color_attr}>'
+            f"{body}</font></td></tr>"
+        )
+        w, h = text_size(lines, size, bold)
+        self.width = max(self.width, w + 2)
+        self.height += h + 2 + self.spacing
+
+    def html(self) -> str:
+        return (
+            f'<<table border="0" cellborder="0" cellspacing="{self.spacing}" cellpadding="1">'
+            + "".join(self.rows)
+            + "</table>>"
+        )
 
 
 def percent(p: float) -> str:
@@ -138,15 +166,33 @@ def _emotion(e: float) -> str:
 #: `important-but-poor`): the same word on the flow map, the canvas and the cards.
 POOR_MARK = "▲ IMPORTANT BUT POOR"
 
+# Node margins (Graphviz's ``margin="0.10,0.05"``) and a little slack, in points.
+_PAD_X = 2 * 7.2 + 6
+_PAD_Y = 2 * 3.6 + 4
 
-def _touchpoint_label(
+
+@dataclass
+class _Node:
+    """What the map draws for one touchpoint or outcome, and its size."""
+
+    label: str
+    fill: str
+    border: str
+    style: str
+    width: float
+    height: float
+
+
+def _touchpoint_node(
     tp: Touchpoint, a: Analysis, theme: Theme, poor: frozenset[str] = frozenset()
-) -> tuple[str, str, str, str]:
-    """HTML label, fill, border and style of one touchpoint."""
-    rows = [_row(_lines(tp.title, 26, 11, theme.text, bold=True))]
+) -> _Node:
+    lab = _Label()
+    if tp.layer == "backstage":
+        lab.lines(["BACKSTAGE"], 8, theme.muted)
+    lab.text(tp.title, 22, 11, theme.text, bold=True)
     meta = " · ".join(x for x in (tp.channel, tp.owner) if x)
     if meta:
-        rows.append(_row(_lines(meta, 34, 9, theme.muted)))
+        lab.text(meta, 32, 9, theme.muted)
     facts = []
     if tp.volume is not None:
         facts.append(f"{tp.volume:,.0f} reach")
@@ -155,18 +201,13 @@ def _touchpoint_label(
     if tp.emotion is not None:
         facts.append(_emotion(tp.emotion))
     if facts:
-        rows.append(_row(_lines("  ".join(facts), 40, 9, theme.muted)))
+        lab.text("  ".join(facts), 32, 9, theme.muted)
     fill, border, style = theme.touchpoint_fill, theme.touchpoint_border, "rounded,filled"
     if tp.layer == "backstage":
         fill, border, style = theme.backstage_fill, theme.backstage_border, "rounded,filled,dashed"
-        rows.insert(
-            0, _row(f'<font point-size="8" color="{html_escape(theme.muted)}">BACKSTAGE</font>')
-        )
     warnings = []
     if tp.id in poor:
         warnings.append((POOR_MARK, theme.trap_border))
-    if tp.id in a.drop_off:
-        warnings.append((f"↘ {percent(a.drop_off[tp.id])} leave here", theme.dead_border))
     if tp.id in a.dead_ends:
         warnings.append(("✖ DEAD END: no next step", theme.dead_border))
         fill, border, style = theme.dead_fill, theme.dead_border, "rounded,filled,bold"
@@ -177,94 +218,354 @@ def _touchpoint_label(
         warnings.append(("UNREACHABLE from any entry", theme.muted))
         style = "rounded,filled,dotted"
     for text, color in warnings:
-        rows.append(
-            _row(
-                f'<font point-size="9" color="{html_escape(color)}"><b>{html_escape(text)}</b></font>'
-            )
-        )
-    table = (
-        '<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
-        + "".join(rows)
-        + "</table>"
-    )
-    return f"<{table}>", fill, border, style
+        lab.lines([text], 9, color, bold=True)
+    return _Node(lab.html(), fill, border, style, lab.width + _PAD_X, lab.height + _PAD_Y)
 
 
-def _outcome_label(o: Outcome, theme: Theme) -> tuple[str, str, str, str]:
+def _outcome_node(o: Outcome, theme: Theme, lost_share: float | None) -> _Node:
+    lab = _Label()
     if o.result == "success":
         word, mark, fill, border = "SUCCESS", "✔", theme.success_fill, theme.success_border
     else:
         word, mark, fill, border = "LOST", "✖", theme.lost_fill, theme.lost_border
-    rows = [
-        _row(f'<font point-size="9" color="{html_escape(border)}"><b>{mark} {word}</b></font>'),
-        _row(_lines(o.title, 24, 11, theme.text, bold=True)),
-    ]
-    table = (
-        '<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
-        + "".join(rows)
-        + "</table>"
-    )
-    return (
-        f"<{table}>",
-        fill,
-        border,
-        "filled,bold" if o.result == "lost" else "rounded,filled,bold",
+    lab.lines([f"{mark} {word}"], 9, border, bold=True)
+    lab.text(o.title, 24, 11, theme.text, bold=True)
+    if lost_share is not None:
+        lab.lines([f"{percent(lost_share)} of customers", "end here"], 9, theme.muted)
+    if o.result == "lost":
+        # An octagon holds its label inside its slanted sides: about 1.4 times as wide.
+        return _Node(
+            lab.html(),
+            fill,
+            border,
+            "filled,bold",
+            lab.width * 1.3 + _PAD_X,
+            lab.height * 1.25 + _PAD_Y,
+        )
+    return _Node(
+        lab.html(), fill, border, "rounded,filled,bold", lab.width + _PAD_X, lab.height + _PAD_Y
     )
 
 
-def _title(j: Journey, a: Analysis, theme: Theme) -> str:
-    rows = [
-        f'<tr><td align="left"><font point-size="22"><b>{_text(theme.title or j.title)}</b></font></td></tr>'
-    ]
+def _title(j: Journey, a: Analysis, theme: Theme) -> _Label:
+    lab = _Label(spacing=2)
+    lab.text(theme.title or j.title, 60, 22, theme.text, bold=True)
     if j.persona is not None:
         who = j.persona.name + (f" — {j.persona.description}" if j.persona.description else "")
-        rows.append(
-            f'<tr><td align="left"><font point-size="12" color="{html_escape(theme.muted)}">Persona: {_text(who)}</font></td></tr>'
-        )
+        lab.text(f"Persona: {who}", 110, 12, theme.muted)
     if a.success_probability:
         parts = [f"{j.nodes[e].title} {percent(p)}" for e, p in a.success_probability.items()]
-        rows.append(
-            f'<tr><td align="left"><font point-size="11" color="{html_escape(theme.muted)}">'
-            f"Reach a success outcome, starting at: {_text('; '.join(parts))}</font></td></tr>"
-        )
-    return '<<table border="0" cellborder="0" cellspacing="2">' + "".join(rows) + "</table>>"
+        lab.text(f"Reach a success outcome, starting at: {'; '.join(parts)}", 130, 11, theme.muted)
+    return lab
 
 
-def _legend(theme: Theme, poor: bool = False) -> str:
-    def swatch(fill: str, border: str, text: str, style: str = "solid") -> str:
-        dashed = ' style="dashed"' if style == "dashed" else ""
-        return (
-            f'<tr><td fixedsize="true" width="22" height="12" bgcolor="{html_escape(fill)}" border="1"'
-            f' color="{html_escape(border)}"{dashed}></td>'
-            f'<td align="left"><font point-size="9">{html_escape(text)}</font></td></tr>'
-        )
+@dataclass(frozen=True)
+class _EdgeDraw:
+    """One drawn transition: what it looks like, what it says."""
 
-    rows = [
-        '<tr><td colspan="2" align="left"><font point-size="10"><b>Legend</b></font></td></tr>',
-        swatch(theme.touchpoint_fill, theme.touchpoint_border, "touchpoint the customer sees"),
-        swatch(
-            theme.backstage_fill, theme.backstage_border, "BACKSTAGE: behind the scenes", "dashed"
-        ),
-        swatch(theme.dead_fill, theme.dead_border, "✖ DEAD END: nothing comes next"),
-        swatch(theme.trap_fill, theme.trap_border, "⚠ TRAP: success can't be reached"),
-        swatch(theme.success_fill, theme.success_border, "✔ SUCCESS outcome"),
-        swatch(theme.lost_fill, theme.lost_border, "✖ LOST outcome (octagon)"),
-        '<tr><td colspan="2" align="left" balign="left"><font point-size="9">'
-        "30% = share of customers who take that step<br/>"
-        "↘ = share of customers who leave there<br/>"
-        "dashed arrow = back to an earlier stage (rework)"
-        + (
-            f"<br/>{html_escape(POOR_MARK)} = matters to customers, works poorly today"
-            if poor
-            else ""
-        )
-        + "</font></td></tr>",
-    ]
+    source: str
+    target: str
+    color: str
+    style: str
+    width: float
+    label: list[str]
+    tooltip: str
+    ident: str
+
+
+def _edge_draws(
+    journey: Journey, a: Analysis, theme: Theme, labels: bool
+) -> tuple[list[_EdgeDraw], dict[str, list[tuple[str, str]]]]:
+    """The transitions drawn as edges, and per touchpoint its loss tags (text, edge id).
+
+    A transition to a lost outcome is a tag under its touchpoint; so is drop-off.
+    """
+    has_numbers = {
+        tp.id
+        for tp in journey.touchpoints
+        if any(t.probability is not None or t.volume is not None for t in tp.next)
+    }
+    outcome_of = {o.id: o for o in journey.outcomes}
+    draws: list[_EdgeDraw] = []
+    tags: dict[str, list[tuple[str, str]]] = {}
+    for tp in journey.touchpoints:
+        shares, _ = tp.shares()
+        numbered = tp.id in has_numbers
+        if tp.id in a.drop_off:
+            tags.setdefault(tp.id, []).append(
+                (f"↘ {percent(a.drop_off[tp.id])} leave", f"dropoff-{tp.id}")
+            )
+        for t, p in zip(tp.next, shares, strict=True):
+            ident = f"edge-{tp.id}--{t.to}"
+            outcome = outcome_of.get(t.to)
+            if outcome is not None and outcome.result == "lost":
+                share = f"{percent(p)} " if numbered else ""
+                tags.setdefault(tp.id, []).append((f"✖ {share}→ {outcome.title}", ident))
+                continue
+            parts = []
+            if numbered:
+                parts.append(percent(p))
+            if t.wait:
+                parts.append(f"⏱ {t.wait}")
+            if t.label:
+                parts.append(clean(t.label))
+            text = " · ".join(parts)
+            lines = wrap(shorten(text, 80), 18)[:4] if text and labels else []
+            # Rework (a step back) is known once the layout has placed the columns.
+            color = theme.success_border if outcome is not None else theme.edge
+            style = "solid"
+            width = 1.0 + 2.5 * p if numbered else 1.2
+            tip = f"{tp.id} → {t.to}" + (f": {text}" if text else "")
+            draws.append(_EdgeDraw(tp.id, t.to, color, style, width, lines, tip, ident))
+    return draws, tags
+
+
+def _pos(points: Iterable[tuple[float, float]], height: float) -> str:
+    return " ".join(f"{x:.2f},{height - y:.2f}" for x, y in points)
+
+
+def _spline(route: Route, height: float) -> str:
+    tx, ty = route.tip
+    return f"e,{tx:.2f},{height - ty:.2f} " + _pos(route.points, height)
+
+
+def _at(box: Box, height: float) -> str:
     return (
-        '<<table border="0" cellborder="0" cellspacing="3" cellpadding="1">'
-        + "".join(rows)
-        + "</table>>"
+        f'pos="{box.cx:.2f},{height - box.cy:.2f}", width={box.w / 72:.3f}, height={box.h / 72:.3f}'
     )
+
+
+def _bb(box: Box, height: float) -> str:
+    return f'bb="{box.x:.2f},{height - box.bottom:.2f},{box.right:.2f},{height - box.y:.2f}"'
+
+
+def _edge_label(lines: list[str]) -> str:
+    """A left-aligned multi-line DOT label (``\\l`` ends each line)."""
+    return '"' + "".join(_dq(line) + "\\l" for line in lines) + '"'
+
+
+# The legend: one cell per thing the map shows, in a grid under the map.
+_CELL_W = 270.0
+_CELL_H = 30.0
+_SAMPLE_W = 56.0
+_LEGEND_HEAD = 26.0
+
+
+def _legend_items(
+    journey: Journey,
+    a: Analysis,
+    theme: Theme,
+    draws: list[_EdgeDraw],
+    tags: dict[str, list[tuple[str, str]]],
+    poor: bool,
+) -> list[tuple[tuple[str, ...], str]]:
+    """(sample, explanation) for every kind of thing drawn on this map, and nothing else.
+
+    A sample is ("node", shape, style, fill, border, text), ("edge", colour,
+    style, width), ("widths",), ("stub", text), ("text", symbol) or ("mark",
+    words, colour).
+    """
+    tps = journey.touchpoints
+    items: list[tuple[tuple[str, ...], str]] = []
+    if any(tp.layer != "backstage" for tp in tps):
+        items.append(
+            (
+                (
+                    "node",
+                    "box",
+                    "rounded,filled",
+                    theme.touchpoint_fill,
+                    theme.touchpoint_border,
+                    "",
+                ),
+                "touchpoint the customer sees",
+            )
+        )
+    if any(tp.layer == "backstage" for tp in tps):
+        items.append(
+            (
+                (
+                    "node",
+                    "box",
+                    "rounded,filled,dashed",
+                    theme.backstage_fill,
+                    theme.backstage_border,
+                    "",
+                ),
+                "BACKSTAGE (dashed border): behind the scenes",
+            )
+        )
+    if a.dead_ends:
+        items.append(
+            (
+                ("node", "box", "rounded,filled,bold", theme.dead_fill, theme.dead_border, "✖"),
+                "✖ DEAD END: no next step, everyone here is lost",
+            )
+        )
+    if a.traps:
+        items.append(
+            (
+                ("node", "box", "rounded,filled,bold", theme.trap_fill, theme.trap_border, "⚠"),
+                "⚠ TRAP: success can't be reached from here",
+            )
+        )
+    if a.unreachable:
+        items.append(
+            (
+                ("node", "box", "rounded,filled,dotted", theme.touchpoint_fill, theme.muted, ""),
+                "UNREACHABLE (dotted border): no entry leads here",
+            )
+        )
+    if poor:
+        items.append(
+            (("mark", POOR_MARK, theme.trap_border), "matters to customers, works poorly today")
+        )
+    if any(o.result == "success" for o in journey.outcomes):
+        items.append(
+            (
+                (
+                    "node",
+                    "box",
+                    "rounded,filled,bold",
+                    theme.success_fill,
+                    theme.success_border,
+                    "✔",
+                ),
+                "✔ SUCCESS outcome",
+            )
+        )
+    if any(o.result == "lost" for o in journey.outcomes):
+        items.append(
+            (
+                ("node", "octagon", "filled,bold", theme.lost_fill, theme.lost_border, "✖"),
+                "✖ LOST outcome (octagon), with the share of all customers who end there",
+            )
+        )
+    success = {o.id for o in journey.outcomes if o.result == "success"}
+    plain = [d for d in draws if d.target not in success and d.style == "solid"]
+    if plain:
+        items.append((("edge", theme.edge, "solid", "2.2"), "next step customers take"))
+    if any(d.target in success for d in draws):
+        items.append(
+            (("edge", theme.success_border, "solid", "2.2"), "step into a success outcome")
+        )
+    if any(d.style == "dashed" for d in draws):
+        items.append(
+            (
+                ("edge", theme.rework_edge, "dashed", "1.6"),
+                "dashed: back to an earlier step (rework)",
+            )
+        )
+    if any(d.label and "%" in d.label[0] for d in draws):
+        items.append((("text", "30%"), "share of customers here who take that step"))
+        items.append((("widths",), "thicker line = larger share"))
+    if any("⏱" in line for d in draws for line in d.label):
+        items.append((("text", "⏱ 2d"), "waiting time before that step"))
+    kinds = [text for found in tags.values() for text, _ in found]
+    if any(text.startswith("↘") for text in kinds):
+        items.append((("stub", "↘ 35% leave"), "share of customers here who leave the journey"))
+    if any(text.startswith("✖") for text in kinds):
+        items.append(
+            (("stub", "✖ 30% → Lost"), "share of customers here who go to that lost outcome")
+        )
+    if any(tp.emotion is not None for tp in tps):
+        items.append((("text", "☺ +2  ☹ −2"), "how the customer feels, −2 to +2"))
+    return items
+
+
+def _legend_dot(
+    items: list[tuple[tuple[str, ...], str]],
+    origin: tuple[float, float],
+    columns: int,
+    theme: Theme,
+    height: float,
+) -> tuple[list[str], Box]:
+    """The legend's DOT lines (a box of real samples, in a grid) and its box.
+
+    Samples are drawn as what they explain: a node of the very shape, border
+    and colours, an edge of the very colour, style and width.
+    """
+    out: list[str] = []
+    x0, y0 = origin
+    rows = (len(items) + columns - 1) // columns
+
+    def invisible(name: str, at: tuple[float, float]) -> None:
+        out.append(
+            f'    {_q(name)} [pos="{at[0]:.2f},{height - at[1]:.2f}", shape=point, style=invis,'
+            ' width=0.01, height=0.01, label=""];'
+        )
+
+    def text_node(
+        name: str, lines: list[str], left: float, cy: float, color: str, bold: bool
+    ) -> None:
+        w, h = text_size(lines, 9, bold)
+        body = '<br align="left"/>'.join(html_escape(x) for x in lines) + '<br align="left"/>'
+        if bold:
+            body = f"<b>{body}</b>"
+        out.append(
+            f"    {_q(name)} [{_at(Box(left, cy - h / 2, w, h), height)}, shape=plaintext,"
+            f" style=solid, margin=0, label=<{body}>, fontsize=9,"
+            f" fontcolor={_q(color)}];"
+        )
+
+    for k, (sample, text) in enumerate(items):
+        col, row = k % columns, k // columns
+        x = x0 + 12 + col * _CELL_W
+        cy = y0 + _LEGEND_HEAD + row * _CELL_H + _CELL_H / 2
+        name = f"__legend{k}"
+        kind = sample[0]
+        text_left = x + _SAMPLE_W
+        if kind == "node":
+            _, shape, style, fill, border, inner = sample
+            box = Box(x, cy - 10, _SAMPLE_W - 12, 20)
+            out.append(
+                f"    {_q(name)} [{_at(box, height)}, fixedsize=true, shape={shape},"
+                f" style={_q(style)}, fillcolor={_q(fill)}, color={_q(border)}, fontsize=9,"
+                f" fontcolor={_q(border)}, label={_q(inner)}];"
+            )
+        elif kind == "stub":
+            invisible(name + "a", (x + 4, cy - 9))
+            invisible(name + "b", (x + 14, cy))
+            pts: list[tuple[float, float]] = [(x + 4, cy - 9)]
+            polyline(pts, [(x + 4, cy)], (x + 14, cy))
+            out.append(
+                f'    {_q(name + "a")} -> {_q(name + "b")} [pos="{_pos(pts, height)}",'
+                f" color={_q(theme.lost_border)}, penwidth=1.6, arrowhead=none];"
+            )
+            tag = wrap(sample[1], 30)
+            text_node(name + "t", tag, x + 16, cy, theme.lost_border, True)
+            text_left = x + 16 + text_size(tag, 9, True)[0] + 6
+        elif kind in ("edge", "widths"):
+            end = x + _SAMPLE_W - 12
+            invisible(name + "a", (x, cy))
+            invisible(name + "b", (end, cy))
+            if kind == "edge":
+                lines = [(sample[1], sample[2], sample[3], cy)]
+            else:
+                lines = [(theme.edge, "solid", "1.0", cy - 5), (theme.edge, "solid", "3.5", cy + 5)]
+            for color, style, width, y in lines:
+                pts = [(x, y), (x + 10, y), (end - ARROW - 10, y), (end - ARROW, y)]
+                out.append(
+                    f'    {_q(name + "a")} -> {_q(name + "b")} [pos="e,{end:.2f},{height - y:.2f}'
+                    f' {_pos(pts, height)}", color={_q(color)}, style={style}, penwidth={width}];'
+                )
+        else:  # a symbol or a mark as it appears on the map
+            color, bold = (sample[2], True) if kind == "mark" else (theme.muted, False)
+            text_node(name, [sample[1]], x, cy, color, bold)
+            text_left = max(text_left, x + text_size([sample[1]], 9, bold)[0] + 8)
+        words = wrap(text, max(12, int((_CELL_W - (text_left - x) - 8) / 5.6)))[:2]
+        text_node(name + "x", words, text_left, cy, theme.text, False)
+    box = Box(x0, y0, columns * _CELL_W + 16, _LEGEND_HEAD + rows * _CELL_H + 8)
+    w, h = text_size(["Legend"], 11, True)
+    cluster = [
+        '  subgraph "cluster_legend" {',
+        f"    graph [{_bb(box, height)}, label=<<b>Legend</b>>, fontsize=11,"
+        f' lp="{x0 + 12 + w / 2:.2f},{height - y0 - 8 - h / 2:.2f}", style="rounded",'
+        f' color={_q(theme.stage_border)}, id="legend"];',
+        *out,
+        "  }",
+    ]
+    return cluster, box
 
 
 def to_dot(
@@ -276,124 +577,227 @@ def to_dot(
     anchors: bool | None = None,
     edge_labels: bool | None = None,
 ) -> str:
-    """The flow map of ``journey`` as DOT source (one column per stage).
+    """The flow map of ``journey`` as DOT source with every position given.
 
     ``links`` makes every touchpoint and outcome a link, e.g. ``"#tp-{id}"``, so a
-    map inside a report leads to each node's details. ``anchors`` (per-touchpoint
-    column anchors) and ``edge_labels`` default to what :func:`layout_cost`
-    allows; the renderer turns them off to retry a layout Graphviz got wrong.
+    map inside a report leads to each node's details. ``edge_labels`` defaults to
+    labels up to :data:`MAX_LABELLED_EDGES` transitions; the renderer turns them
+    off to retry a drawing Graphviz got wrong. ``anchors`` is accepted for the
+    renderer's retries and changes nothing: the columns no longer need anchors.
     """
+    del anchors
 
     def href(ident: str) -> str:
         return f", href={_q(links.format(id=ident))}" if links else ""
 
     a = analysis or analyze(journey)
     theme = theme or get_theme(None)
-    auto_labels, auto_anchors = _layout_choice(journey)
-    big = not (auto_labels if edge_labels is None else edge_labels)
-    huge = not (auto_anchors if anchors is None else anchors)
-    limits = ", mclimit=0.1, nslimit=2, nslimit1=2, searchsize=10" if huge else ""
+    transitions = sum(len(tp.next) for tp in journey.touchpoints)
+    labels = transitions <= MAX_LABELLED_EDGES if edge_labels is None else edge_labels
+    poor = frozenset(f.subject for f in a.findings if f.rule == "important-but-poor")
+    lost_share = {leak.node: leak.share for leak in a.leaks if leak.kind == "outcome"}
+    draws, tags = _edge_draws(journey, a, theme, labels)
+
+    nodes: dict[str, _Node] = {}
+    for tp in journey.touchpoints:
+        nodes[tp.id] = _touchpoint_node(tp, a, theme, poor)
+    for o in journey.outcomes:
+        share = lost_share.get(o.id, 0.0) if o.result == "lost" else None
+        nodes[o.id] = _outcome_node(o, theme, share)
+    tag_lines = {ident: [wrap(text, 30)[:2] for text, _ in found] for ident, found in tags.items()}
+
+    def node_in(ident: str) -> NodeIn:
+        n = nodes[ident]
+        sizes = tuple(
+            (w + 4, h + 2)
+            for w, h in (text_size(lines, 9, bold=True) for lines in tag_lines.get(ident, []))
+        )
+        return NodeIn(ident, n.width, n.height, sizes)
+
+    stage_titles = [
+        wrap(clean(shorten(f"{k + 1}. {s.title}", MAX_TEXT)), 30)
+        for k, s in enumerate(journey.stages)
+    ]
+    title_sizes = [text_size(lines, 14, bold=True) for lines in stage_titles]
+    if journey.outcomes:
+        title_sizes.append(text_size(["Outcomes"], 14, bold=True))
+    title = _title(journey, a, theme)
+    edges_in = [
+        EdgeIn(d.source, d.target, text_size(d.label, 9) if d.label else None) for d in draws
+    ]
+    lay = layout(
+        [[node_in(tp.id) for tp in journey.touchpoints_in(s.id)] for s in journey.stages],
+        [node_in(o.id) for o in journey.outcomes],
+        edges_in,
+        title=(title.width, title.height),
+        stage_titles=title_sizes,
+        legend=(0.0, 0.0),
+    )
+    draws = [
+        replace(d, color=theme.rework_edge, style="dashed") if route.kind != "forward" else d
+        for d, route in zip(draws, lay.edges, strict=True)
+    ]
+    items = _legend_items(journey, a, theme, draws, tags, bool(poor))
+    columns = max(1, min(len(items), int((lay.width - 48) // _CELL_W)))
+    legend_h = _LEGEND_HEAD + ((len(items) + columns - 1) // columns) * _CELL_H + 8
+    height = lay.legend.y + legend_h + 24.0
+    width = max(lay.width, lay.legend.x + columns * _CELL_W + 16 + 24.0)
+    return _dot_text(
+        journey,
+        a,
+        theme,
+        lay,
+        nodes,
+        draws,
+        tags,
+        tag_lines,
+        stage_titles,
+        title,
+        items,
+        columns,
+        width,
+        height,
+        href,
+    )
+
+
+def _dot_text(
+    journey: Journey,
+    a: Analysis,
+    theme: Theme,
+    lay: Layout,
+    nodes: dict[str, _Node],
+    draws: list[_EdgeDraw],
+    tags: dict[str, list[tuple[str, str]]],
+    tag_lines: dict[str, list[list[str]]],
+    stage_titles: list[list[str]],
+    title: _Label,
+    items: list[tuple[tuple[str, ...], str]],
+    columns: int,
+    width: float,
+    height: float,
+    href: Callable[[str], str],
+) -> str:
     font = _q(theme.font)
     out = [
         f"digraph {_q(journey.journey)} {{",
-        f"  graph [rankdir=LR, newrank=true, fontname={font}, bgcolor={_q(theme.background)},"
-        f" pad=0.4, nodesep=0.22, ranksep=0.45, labelloc=t, labeljust=l, splines=true,"
-        f" outputorder=edgesfirst, id={_q('map-' + journey.journey)},"
-        f" label={_title(journey, a, theme)}{limits or (', mclimit=0.3' if big else '')}];",
+        f"  graph [layout=nop2, fontname={font}, bgcolor={_q(theme.background)}, pad=0.1,"
+        f' bb="0,0,{width:.2f},{height:.2f}", outputorder=edgesfirst,'
+        f" id={_q('map-' + journey.journey)}];",
         f'  node [shape=box, style="rounded,filled", fontname={font}, fontcolor={_q(theme.text)},'
         ' margin="0.10,0.05", penwidth=1.3];',
         f"  edge [fontname={font}, fontsize=9, color={_q(theme.edge)}, fontcolor={_q(theme.muted)},"
         " arrowsize=0.7];",
+        f"  __title [{_at(lay.title, height)}, shape=plaintext, style=solid, margin=0, label={title.html()},"
+        ' id="map-title"];',
     ]
-    has_numbers = {
-        tp.id
-        for tp in journey.touchpoints
-        if any(t.probability is not None or t.volume is not None for t in tp.next)
-    }
-    poor = frozenset(f.subject for f in a.findings if f.rule == "important-but-poor")
-    for k, stage in enumerate(journey.stages):
-        out.append(f"  subgraph {_q(f'cluster_{k}')} {{")
-        out.append(
-            f"    graph [label=<<b>{k + 1}. {_text(stage.title)}</b>>, fontsize=14,"
-            f' style="rounded,filled", fillcolor={_q(theme.stage_fill)},'
-            f" color={_q(theme.stage_border)}, margin=14, id={_q(f'stage-{stage.id}')}];"
-        )
-        out.append(
-            f'    {_q(f"__stage{k}")} [style=invis, shape=point, width=0, height=0, label=""];'
-        )
-        for tp in journey.touchpoints_in(stage.id):
-            label, fill, border, style = _touchpoint_label(tp, a, theme, poor)
-            tooltip = tp.description or tp.title
-            out.append(
-                f"    {_q(tp.id)} [id={_q('map-tp-' + tp.id)}{href(tp.id)}, label={label},"
-                f" fillcolor={_q(fill)},"
-                f" color={_q(border)}, style={_q(style)}, tooltip={_q(tooltip, MAX_TOOLTIP)}];"
-            )
-        out.append("  }")
-    n = len(journey.stages)
-    if journey.outcomes:
-        out.append(f"  subgraph {_q('cluster_outcomes')} {{")
-        out.append(
-            f'    graph [label=<<b>Outcomes</b>>, fontsize=14, style="rounded", color={_q(theme.stage_border)},'
-            ' margin=14, id="stage-outcomes"];'
-        )
-        for o in journey.outcomes:
-            label, fill, border, style = _outcome_label(o, theme)
-            shape = "box" if o.result == "success" else "octagon"
-            out.append(
-                f"    {_q(o.id)} [id={_q('map-tp-' + o.id)}{href(o.id)}, shape={shape}, label={label},"
-                f" fillcolor={_q(fill)}, color={_q(border)}, style={_q(style)},"
-                f" tooltip={_q(o.description or o.title, MAX_TOOLTIP)}];"
-            )
-        out.append("  }")
-    # Anchors keep the columns in order: anchor(k) < every node of stage k < anchor(k+1).
-    out.append(f'  {_q(f"__stage{n}")} [style=invis, shape=point, width=0, height=0, label=""];')
-    for k, stage in enumerate(journey.stages):
-        for tp in [] if huge else journey.touchpoints_in(stage.id):
-            out.append(f"  {_q(f'__stage{k}')} -> {_q(tp.id)} [style=invis, weight=0];")
-            out.append(f"  {_q(tp.id)} -> {_q(f'__stage{k + 1}')} [style=invis, weight=0];")
-        out.append(f"  {_q(f'__stage{k}')} -> {_q(f'__stage{k + 1}')} [style=invis, weight=10];")
-    for o in journey.outcomes:
-        out.append(f"  {_q(f'__stage{n}')} -> {_q(o.id)} [style=invis, weight=0];")
-    if journey.outcomes:
-        out.append("  { rank=same; " + " ".join(_q(o.id) for o in journey.outcomes) + " }")
-    out.extend(_edges(journey, a, theme, has_numbers, big))
+    # Invisible corners keep Graphviz's bounding box, and so the margins, as laid out.
     out.append(
-        f'  legend [shape=box, style="rounded", color={_q(theme.stage_border)}, label={_legend(theme, bool(poor))}];'
+        '  __corner0 [pos="0,0", shape=point, style=invis, width=0.01, height=0.01, label=""];'
     )
-    anchor = journey.outcomes[-1].id if journey.outcomes else f"__stage{n}"
-    out.append(f"  {{ rank=same; {_q(anchor)}; legend }}")
+    out.append(
+        f'  __corner1 [pos="{width:.2f},{height:.2f}", shape=point, style=invis, width=0.01,'
+        ' height=0.01, label=""];'
+    )
+    stage_nodes: list[list[str]] = [
+        [tp.id for tp in journey.touchpoints_in(s.id)] for s in journey.stages
+    ]
+    if journey.outcomes:
+        stage_nodes.append([o.id for o in journey.outcomes])
+    for k, ids in enumerate(stage_nodes):
+        box, band = lay.stages[k], lay.bands[k]
+        if k < len(journey.stages):
+            stage = journey.stages[k]
+            lines = stage_titles[k]
+            label = (
+                "<<b>"
+                + '<br align="left"/>'.join(html_escape(x) for x in lines)
+                + '<br align="left"/></b>>'
+            )
+            ident, fill = f"stage-{stage.id}", theme.stage_fill
+            name = f"cluster_{k}"
+        else:
+            lines = ["Outcomes"]
+            label, ident, fill, name = (
+                "<<b>Outcomes</b>>",
+                "stage-outcomes",
+                theme.background,
+                "cluster_outcomes",
+            )
+        w, h = text_size(lines, 14, bold=True)
+        lp_x = box.x + 10 + w / 2
+        lp_y = band.y + 8 + h / 2
+        out.append(f"  subgraph {_q(name)} {{")
+        out.append(
+            f"    graph [{_bb(box, height)}, label={label}, fontsize=14,"
+            f' lp="{lp_x:.2f},{height - lp_y:.2f}", style="rounded,filled", fillcolor={_q(fill)},'
+            f" color={_q(theme.stage_border)}, id={_q(ident)}];"
+        )
+        for node_id in ids:
+            n = nodes[node_id]
+            box_n = lay.nodes[node_id]
+            node = journey.nodes[node_id]
+            shape = ""
+            if isinstance(node, Outcome) and node.result == "lost":
+                # its label is sized for the octagon already; Graphviz would add half again
+                shape = "shape=octagon, fixedsize=true, "
+            tooltip = node.description or node.title
+            out.append(
+                f"    {_q(node_id)} [{shape}id={_q('map-tp-' + node_id)}{href(node_id)},"
+                f" {_at(box_n, height)}, label={n.label}, fillcolor={_q(n.fill)},"
+                f" color={_q(n.border)}, style={_q(n.style)}, tooltip={_q(tooltip, MAX_TOOLTIP)}];"
+            )
+        out.append("  }")
+    for i, d in enumerate(draws):
+        route = lay.edges[i]
+        spline = _spline(route, height)
+        if len(spline) > MAX_SPLINE:  # Graphviz reads no attribute over 16 kB: go direct
+            (x0, y0), (x1, y1) = route.points[0], route.tip
+            direct = Route(
+                [(x0, y0), ((x0 + x1) / 2, y0), ((x0 + x1) / 2, y1), (x1 - ARROW, y1)],
+                (x1, y1),
+                route.kind,
+            )
+            spline = _spline(direct, height)
+        attrs = [f'pos="{spline}"']
+        if d.label and route.label is not None:
+            lb = route.label
+            attrs.append(f"label={_edge_label(d.label)}")
+            attrs.append(f'lp="{lb.cx:.2f},{height - lb.cy:.2f}"')
+        if d.style != "solid":
+            attrs.append(f"style={d.style}")
+        attrs.append(f"color={_q(d.color)}")
+        attrs.append(f"penwidth={d.width:.2f}")
+        attrs.append(f"tooltip={_q(d.tooltip, MAX_TOOLTIP)}")
+        attrs.append(f"id={_q(d.ident)}")
+        out.append(f"  {_q(d.source)} -> {_q(d.target)} [{', '.join(attrs)}];")
+    # Loss tags: a short stub from the touchpoint to each.
+    for tp_id, found in tags.items():
+        for k, (text, ident) in enumerate(found):
+            tag = lay.tags[(tp_id, k)]
+            stub = lay.stubs[(tp_id, k)]
+            name = f"__tag/{tp_id}/{k}"
+            lines = tag_lines[tp_id][k]
+            body = '<br align="left"/>'.join(html_escape(x) for x in lines) + '<br align="left"/>'
+            tag_id = (
+                ident.replace("edge-", "lost-", 1) if ident.startswith("edge-") else ident + "-tag"
+            )
+            out.append(
+                f"  {_q(name)} [{_at(tag, height)}, shape=plaintext, style=solid, margin=0,"
+                f" label=<<b>{body}</b>>, fontsize=9, fontcolor={_q(theme.lost_border)},"
+                f" id={_q(tag_id)}];"
+            )
+            m = re.search(r"(\d+(?:\.\d+)?)%", text)
+            width = 1.0 + 2.5 * float(m.group(1)) / 100 if m else 1.2
+            out.append(
+                f'  {_q(tp_id)} -> {_q(name)} [pos="{_spline(stub, height)}",'
+                f" color={_q(theme.lost_border)}, penwidth={width:.2f}, arrowhead=none,"
+                f" tooltip={_q(text, MAX_TOOLTIP)}, id={_q(ident)}];"
+            )
+    legend, _ = _legend_dot(items, (lay.legend.x, lay.legend.y), columns, theme, height)
+    out.extend(legend)
     out.append("}")
     return "\n".join(out) + "\n"
-
-
-def layout_cost(journey: Journey, *, anchors: bool, edge_labels: bool) -> int:
-    """A rough price of the Graphviz layout, in nodes and edges it must place.
-
-    Layout time grows with everything dot ranks and orders: nodes including
-    outcomes, edges, one label node per labelled edge, and two anchor edges per
-    touchpoint plus one per outcome. The touchpoint count alone missed journeys
-    with many outcomes or edges.
-    """
-    edges = sum(len(tp.next) for tp in journey.touchpoints)
-    nodes = len(journey.touchpoints) + len(journey.outcomes)
-    cost = nodes + edges
-    if edge_labels:
-        cost += edges
-    if anchors:
-        cost += 2 * len(journey.touchpoints) + len(journey.outcomes)
-    return cost
-
-
-def _layout_choice(journey: Journey) -> tuple[bool, bool]:
-    """Whether to draw edge labels and per-touchpoint anchors, by layout cost."""
-    edges = sum(len(tp.next) for tp in journey.touchpoints)
-    labels = edges <= MAX_LABELLED_EDGES
-    anchors = (
-        len(journey.touchpoints) <= MAX_ANCHORED
-        and layout_cost(journey, anchors=True, edge_labels=labels) <= MAX_ANCHORED_COST
-    )
-    return labels, anchors
 
 
 def expected_ids(journey: Journey) -> set[str]:
@@ -401,42 +805,3 @@ def expected_ids(journey: Journey) -> set[str]:
     ids = {f"map-tp-{ident}" for ident in journey.nodes}
     ids.update(f"edge-{tp.id}--{t.to}" for tp in journey.touchpoints for t in tp.next)
     return ids
-
-
-def _edges(
-    journey: Journey, a: Analysis, theme: Theme, has_numbers: set[str], big: bool
-) -> Iterable[str]:
-    order = journey.stage_index
-    last = len(journey.stages)
-    outcome_ids = {o.id: o for o in journey.outcomes}
-    for tp in journey.touchpoints:
-        shares, _ = tp.shares()
-        for t, p in zip(tp.next, shares, strict=True):
-            attrs = []
-            parts = []
-            if tp.id in has_numbers:
-                parts.append(percent(p))
-            if t.wait:
-                parts.append(f"⏱ {t.wait}")
-            if t.label:
-                parts.append(t.label)
-            target = journey.nodes[t.to]
-            target_col = last if isinstance(target, Outcome) else order[target.stage]
-            back = target_col < order[tp.stage] or t.to == tp.id
-            # An edge that does not constrain the ranks can end up between two
-            # nodes of one rank in different stage clusters; a `label` there is a
-            # label node Graphviz cannot place ("trouble in init_rank", then
-            # "lost edge": the edge vanished). An `xlabel` is placed after layout.
-            kind = "xlabel" if back else "label"
-            if parts and not big:
-                attrs.append(f"{kind}={_q(' · '.join(parts), MAX_TEXT)}")
-            if back:
-                attrs.append(f"style=dashed, constraint=false, color={_q(theme.rework_edge)}")
-            if t.to in outcome_ids:
-                result = outcome_ids[t.to].result
-                color = theme.success_border if result == "success" else theme.lost_border
-                attrs.append(f"color={_q(color)}")
-            width = 1.0 + 2.5 * p if tp.id in has_numbers else 1.2
-            attrs.append(f"penwidth={width:.2f}")
-            attrs.append(f"id={_q(f'edge-{tp.id}--{t.to}')}")
-            yield f"  {_q(tp.id)} -> {_q(t.to)} [{', '.join(attrs)}];"

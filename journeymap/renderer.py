@@ -85,7 +85,7 @@ def _errors(lines: list[str]) -> list[str]:
 def layout(
     dot: str, fmt: str = "svg", *, dpi: int | None = None, expect: Collection[str] = ()
 ) -> bytes:
-    """Lay out DOT source with Graphviz's ``dot`` and return the drawing.
+    """Lay out DOT source with Graphviz (``dot``, or ``nop2`` if it says so) and return the drawing.
 
     Graphviz's messages are captured, never printed raw. With ``expect`` (ids of
     nodes and edges), the drawing is checked: a Graphviz error or a missing id
@@ -100,10 +100,16 @@ def layout(
     with _filtered_stderr(messages):
         import pygraphviz
 
-        graph = pygraphviz.AGraph(string=dot)
-        args = f"-Gdpi={dpi}" if dpi and fmt == "png" else ""
         try:
-            data = graph.draw(format=fmt, prog="dot", args=args)
+            graph = pygraphviz.AGraph(string=dot)
+        except (pygraphviz.DotError, ValueError) as exc:
+            raise LayoutError(f"Graphviz could not read the map: {exc}", messages) from None
+        args = f"-Gdpi={dpi}" if dpi and fmt == "png" else ""
+        # A map whose every position is given (the flow map) names the engine that
+        # only draws; anything else is laid out by dot.
+        prog = "nop2" if graph.graph_attr.get("layout") == "nop2" else "dot"
+        try:
+            data = graph.draw(format=fmt, prog=prog, args=args)
         except (OSError, ValueError) as exc:
             raise LayoutError(f"Graphviz could not lay out the map: {exc}", messages) from None
     assert isinstance(data, bytes)

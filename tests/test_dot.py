@@ -8,12 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from journeymap.dot import (
-    MAX_ANCHORED,
-    MAX_ANCHORED_COST,
     MAX_TOOLTIP,
     clean,
     html_escape,
-    layout_cost,
     percent,
     to_dot,
     wrap,
@@ -26,25 +23,44 @@ Make = Callable[..., Journey]
 EXAMPLES = Path(__file__).resolve().parent.parent / "journeys"
 
 
-def test_stages_are_clusters_in_declared_order(make_journey: Make) -> None:
+def test_stages_are_clusters_in_declared_order_with_every_position_given(
+    make_journey: Make,
+) -> None:
     dot = to_dot(make_journey(LOOP))
     assert dot.index('subgraph "cluster_0"') < dot.index('subgraph "cluster_1"')
-    assert "<b>1. A</b>" in dot and "<b>2. B</b>" in dot
-    # anchors keep the columns ordered
-    assert '"__stage0" -> "start" [style=invis' in dot
-    assert '"start" -> "__stage1" [style=invis' in dot
-    assert '{ rank=same; "placed" "gave-up" }' in dot
+    assert dot.index('subgraph "cluster_1"') < dot.index('subgraph "cluster_outcomes"')
+    assert "<b>1. A<br" in dot and "<b>2. B<br" in dot
+    # Graphviz only draws: every node and edge has its position
+    assert "layout=nop2" in dot
+    for line in dot.splitlines():
+        if re.match(r'\s*"[^"]+" \[', line) and "style=invis" not in line:
+            assert "pos=" in line, line
+        if " -> " in line:
+            assert 'pos="' in line, line
 
 
 def test_shares_waits_and_warnings_are_drawn(make_journey: Make) -> None:
     dot = to_dot(make_journey(LOOP))
-    assert re.search(r'"apply" -> "interview" \[label="50%"', dot)
-    assert "↘ 20% leave here" in dot
+    assert re.search(r'"apply" -> "interview" \[pos="[^"]*", label="50%\\l"', dot)
+    assert "↘ 20% leave" in dot  # drop-off: a tag beside its touchpoint
     assert "DEAD END" in dot
     assert "UNREACHABLE" in dot
-    # a transition back to an earlier stage does not bend the columns
-    assert re.search(r'"reapply" -> "apply" \[style=dashed, constraint=false', dot)
+    # a transition back to an earlier stage is rework: dashed
+    assert re.search(r'"reapply" -> "apply" \[pos="[^"]*", style=dashed', dot)
     assert "shape=octagon" in dot  # lost outcomes differ by shape, not only colour
+
+
+def test_a_transition_to_a_lost_outcome_is_a_tag_at_its_source(make_journey: Make) -> None:
+    dot = to_dot(make_journey(LOOP))
+    # no edge into the lost outcome's node; the stub keeps the transition's id
+    assert not re.search(r'-> "gave-up"', dot)
+    stub = re.search(r'"apply" -> "(__tag/apply/\d+)" \[[^\n]*id="edge-apply--gave-up"', dot)
+    assert stub is not None
+    tag = re.search(rf'"{re.escape(stub.group(1))}" \[[^\n]*', dot)
+    assert tag is not None and "✖ 30% → Gave up" in tag.group(0)
+    # the outcome keeps its total: the share of all who start that end there
+    node = re.search(r'^\s*"gave-up" \[.*$', dot, re.M)
+    assert node is not None and re.search(r"\d+% of customers<br", node.group(0))
 
 
 def test_text_from_the_journey_is_escaped(make_journey: Make) -> None:
@@ -70,14 +86,19 @@ def test_helpers() -> None:
     assert max(len(x) for x in wrap("Registration at the branch office with documents", 12)) <= 12
 
 
-def test_a_huge_map_keeps_columns_by_the_stage_chain_alone() -> None:
+def test_a_big_stage_stands_its_alternatives_side_by_side() -> None:
+    from journeymap.flowlayout import MIN_STACK
+
     from .conftest import journey
     from .test_paths import wide
 
-    dot = to_dot(journey(wide(16, 10)))  # 160 touchpoints
-    assert '"__stage0" -> "__stage1" [style=invis, weight=10]' in dot
-    assert '"__stage0" -> "t0-0"' not in dot
-    assert "mclimit=0.1" in dot
+    j = journey(wide(4, 40))  # 4 stages of 40 touchpoints, each a column of alternatives
+    dot = to_dot(j)
+    xs: dict[str, float] = {}
+    for m in re.finditer(r'^\s*"(t\d+-\d+)" \[.*?pos="([\d.]+),', dot, re.M):
+        xs[m.group(1)] = float(m.group(2))
+    first = {x for ident, x in xs.items() if ident.startswith("t0-")}
+    assert 1 < len(first) <= 40 // MIN_STACK + 1
 
 
 def _candidate_dump() -> dict[str, Any]:
@@ -87,31 +108,20 @@ def _candidate_dump() -> dict[str, Any]:
     return data
 
 
-def test_edges_that_do_not_rank_carry_xlabels(make_journey: Make) -> None:
-    # A `label` on a constraint=false edge between two stage clusters made
-    # Graphviz fail ("trouble in init_rank", "lost edge") and drop the edge.
-    dot = to_dot(make_journey(LOOP))
-    assert re.search(r'"apply" -> "apply" \[xlabel="20%", style=dashed, constraint=false', dot)
-    assert not re.search(r"\[label=[^\]]*constraint=false", dot)
-
-
-def test_the_layout_is_chosen_by_cost_not_touchpoint_count() -> None:
-    # 29 touchpoints but 500 more outcomes: anchored, this took 135 s to lay out.
+def test_many_outcomes_are_laid_out_in_their_column() -> None:
+    # 29 touchpoints and 500 more outcomes took Graphviz's dot 135 s; positions are computed
     data = _candidate_dump()
     tps = data["touchpoints"]
     for k in range(500):
-        data["outcomes"].append({"id": f"extra-{k}", "result": "lost"})
+        data["outcomes"].append({"id": f"extra-{k}", "result": "success"})
         tps[k % len(tps)].setdefault("next", []).append({"to": f"extra-{k}"})
     j = Journey.model_validate(data)
-    assert len(j.touchpoints) <= MAX_ANCHORED
-    assert layout_cost(j, anchors=True, edge_labels=True) > MAX_ANCHORED_COST
     dot = to_dot(j)
-    first = j.touchpoints[0]
-    assert f'"__stage0" -> "{first.id}"' not in dot
-    assert "mclimit=0.1" in dot
-    # the examples themselves keep the anchored layout
-    plain = to_dot(Journey.model_validate(_candidate_dump()))
-    assert f'"__stage0" -> "{first.id}"' in plain
+    found = re.findall(
+        r'"extra-\d+" \[id="map-tp-[^"]+", pos="([\d.]+),[^"]*", width=([\d.]+)', dot
+    )
+    lefts = {round(float(x) - float(w) * 36, 0) for x, w in found}
+    assert len(found) == 500 and len(lefts) == 1  # one column, left-aligned
 
 
 def _html_labels(dot: str) -> list[str]:
@@ -220,7 +230,8 @@ def test_important_but_poor_touchpoints_are_marked_in_words_and_in_the_legend() 
         **{tp.id: tp.id in poor for tp in j.touchpoints},
         **{o.id: False for o in j.outcomes},
     }
-    assert f"{POOR_MARK} = matters to customers" in dot
+    legend = dot[dot.index('subgraph "cluster_legend"') :]
+    assert f"<b>{POOR_MARK}<br" in legend and "matters to customers" in legend
     # nothing unused in the legend: a journey without such touchpoints has no such line
     plain = j.model_copy(
         update={"touchpoints": [tp.model_copy(update={"quality": None}) for tp in j.touchpoints]}
