@@ -25,7 +25,16 @@ from .flowlayout import ARROW, Box, EdgeIn, Layout, NodeIn, Route, layout, polyl
 from .model import Journey, Outcome, Touchpoint
 from .themes import Theme, get_theme
 
-__all__ = ["POOR_MARK", "clean", "expected_ids", "html_escape", "percent", "to_dot", "wrap"]
+__all__ = [
+    "POOR_MARK",
+    "Observed",
+    "clean",
+    "expected_ids",
+    "html_escape",
+    "percent",
+    "to_dot",
+    "wrap",
+]
 
 #: Past this many transitions the map leaves out edge labels (the shares stay
 #: in the analysis and the report): a wall of numbers nobody can read.
@@ -260,6 +269,24 @@ def _title(j: Journey, a: Analysis, theme: Theme) -> _Label:
 
 
 @dataclass(frozen=True)
+class Observed:
+    """What an event log shows on a declared journey's map (``report --log``).
+
+    ``steps`` counts, per pair of node ids, how often a case went from one
+    straight to the other: declared transitions and undeclared ones alike. On
+    the map, line widths follow these counts, each label says how many were
+    seen, and a step the journey does not declare is drawn dashed in the
+    theme's ``undeclared_edge`` colour and labelled NOT DECLARED.
+    """
+
+    steps: dict[tuple[str, str], int]
+
+    @property
+    def most(self) -> int:
+        return max(self.steps.values(), default=0)
+
+
+@dataclass(frozen=True)
 class _EdgeDraw:
     """One drawn transition: what it looks like, what it says."""
 
@@ -271,15 +298,32 @@ class _EdgeDraw:
     label: list[str]
     tooltip: str
     ident: str
+    undeclared: bool = False
 
 
 def _edge_draws(
-    journey: Journey, a: Analysis, theme: Theme, labels: bool
+    journey: Journey,
+    a: Analysis,
+    theme: Theme,
+    labels: bool,
+    observed: Observed | None = None,
 ) -> tuple[list[_EdgeDraw], dict[str, list[tuple[str, str]]]]:
     """The transitions drawn as edges, and per touchpoint its loss tags (text, edge id).
 
     A transition to a lost outcome is a tag under its touchpoint; so is drop-off.
+    With ``observed``, widths follow the steps seen in the log and the steps the
+    journey does not declare are drawn too (see :class:`Observed`).
     """
+    most = observed.most if observed is not None else 0
+
+    def seen(source: str, target: str) -> int | None:
+        return None if observed is None else observed.steps.get((source, target), 0)
+
+    def width_of(n: int | None, p: float, numbered: bool) -> float:
+        if n is not None:
+            return 1.0 + 4.5 * (n / most if most else 0.0)
+        return 1.0 + 2.5 * p if numbered else 1.2
+
     has_numbers = {
         tp.id
         for tp in journey.touchpoints
@@ -298,13 +342,17 @@ def _edge_draws(
         for t, p in zip(tp.next, shares, strict=True):
             ident = f"edge-{tp.id}--{t.to}"
             outcome = outcome_of.get(t.to)
+            n = seen(tp.id, t.to)
             if outcome is not None and outcome.result == "lost":
                 share = f"{percent(p)} " if numbered else ""
-                tags.setdefault(tp.id, []).append((f"✖ {share}→ {outcome.title}", ident))
+                count = f" · seen {n:,}" if n is not None else ""
+                tags.setdefault(tp.id, []).append((f"✖ {share}→ {outcome.title}{count}", ident))
                 continue
             parts = []
             if numbered:
                 parts.append(percent(p))
+            if n is not None:
+                parts.append(f"seen {n:,}")
             if t.wait:
                 parts.append(f"⏱ {t.wait}")
             if t.label:
@@ -314,9 +362,39 @@ def _edge_draws(
             # Rework (a step back) is known once the layout has placed the columns.
             color = theme.success_border if outcome is not None else theme.edge
             style = "solid"
-            width = 1.0 + 2.5 * p if numbered else 1.2
+            width = width_of(n, p, numbered)
             tip = f"{tp.id} → {t.to}" + (f": {text}" if text else "")
             draws.append(_EdgeDraw(tp.id, t.to, color, style, width, lines, tip, ident))
+    if observed is not None:
+        declared = {(tp.id, t.to) for tp in journey.touchpoints for t in tp.next}
+        touchpoints = {tp.id for tp in journey.touchpoints}
+        for (source, target), n in sorted(observed.steps.items()):
+            if (source, target) in declared or source not in touchpoints:
+                continue
+            if target not in journey.nodes or n <= 0:
+                continue
+            ident = f"edge-{source}--{target}"
+            outcome = outcome_of.get(target)
+            if outcome is not None and outcome.result == "lost":
+                tags.setdefault(source, []).append(
+                    (f"✖ NOT DECLARED, seen {n:,} → {outcome.title}", ident)
+                )
+                continue
+            lines = ["NOT DECLARED", f"seen {n:,}"] if labels else []
+            tip = f"{source} → {target}: not declared, seen {n:,} times in the log"
+            draws.append(
+                _EdgeDraw(
+                    source,
+                    target,
+                    theme.undeclared_edge,
+                    "dashed",
+                    width_of(n, 0.0, False),
+                    lines,
+                    tip,
+                    ident,
+                    undeclared=True,
+                )
+            )
     return draws, tags
 
 
@@ -442,6 +520,7 @@ def _legend_items(
             )
         )
     success = {o.id for o in journey.outcomes if o.result == "success"}
+    undeclared = [d for d in draws if d.undeclared]
     plain = [d for d in draws if d.target not in success and d.style == "solid"]
     if plain:
         items.append((("edge", theme.edge, "solid", "2.2"), "next step customers take"))
@@ -449,15 +528,27 @@ def _legend_items(
         items.append(
             (("edge", theme.success_border, "solid", "2.2"), "step into a success outcome")
         )
-    if any(d.style == "dashed" for d in draws):
+    if any(d.style == "dashed" and not d.undeclared for d in draws):
         items.append(
             (
                 ("edge", theme.rework_edge, "dashed", "1.6"),
                 "dashed: back to an earlier step (rework)",
             )
         )
+    if undeclared or any(text.startswith("✖ NOT DECLARED") for f in tags.values() for text, _ in f):
+        items.append(
+            (
+                ("edge", theme.undeclared_edge, "dashed", "2.2"),
+                "NOT DECLARED (dashed): a step the log shows that the journey does not declare",
+            )
+        )
+    observed = any(line.startswith("seen ") for d in draws for line in d.label)
     if any(d.label and "%" in d.label[0] for d in draws):
-        items.append((("text", "30%"), "share of customers here who take that step"))
+        items.append((("text", "30%"), "share of customers here who take that step (declared)"))
+    if observed:
+        items.append((("text", "seen 412"), "steps the event log shows"))
+        items.append((("widths",), "thicker line = more steps seen in the log"))
+    elif any(d.label and "%" in d.label[0] for d in draws):
         items.append((("widths",), "thicker line = larger share"))
     if any("⏱" in line for d in draws for line in d.label):
         items.append((("text", "⏱ 2d"), "waiting time before that step"))
@@ -576,8 +667,11 @@ def to_dot(
     links: str | None = None,
     anchors: bool | None = None,
     edge_labels: bool | None = None,
+    observed: Observed | None = None,
 ) -> str:
     """The flow map of ``journey`` as DOT source with every position given.
+
+    ``observed`` draws what an event log shows over it (see :class:`Observed`).
 
     ``links`` makes every touchpoint and outcome a link, e.g. ``"#tp-{id}"``, so a
     map inside a report leads to each node's details. ``edge_labels`` defaults to
@@ -596,7 +690,7 @@ def to_dot(
     labels = transitions <= MAX_LABELLED_EDGES if edge_labels is None else edge_labels
     poor = frozenset(f.subject for f in a.findings if f.rule == "important-but-poor")
     lost_share = {leak.node: leak.share for leak in a.leaks if leak.kind == "outcome"}
-    draws, tags = _edge_draws(journey, a, theme, labels)
+    draws, tags = _edge_draws(journey, a, theme, labels, observed)
 
     nodes: dict[str, _Node] = {}
     for tp in journey.touchpoints:
@@ -634,7 +728,9 @@ def to_dot(
         legend=(0.0, 0.0),
     )
     draws = [
-        replace(d, color=theme.rework_edge, style="dashed") if route.kind != "forward" else d
+        replace(d, color=theme.rework_edge, style="dashed")
+        if route.kind != "forward" and not d.undeclared
+        else d
         for d, route in zip(draws, lay.edges, strict=True)
     ]
     items = _legend_items(journey, a, theme, draws, tags, bool(poor))

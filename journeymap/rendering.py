@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .analysis import Analysis, analyze
-from .dot import expected_ids, html_escape, to_dot
+from .dot import Observed, expected_ids, html_escape, to_dot
 from .errors import JourneyError, UsageError
 from .model import Journey
 from .output import write_files
@@ -63,6 +63,7 @@ def render(
     paper: str = "A3",
     orientation: str = "landscape",
     tile: bool = False,
+    observed: Observed | None = None,
 ) -> bytes:
     """The map of one journey as bytes (SVG, PDF, PNG, DOT source or a Mermaid diagram).
 
@@ -70,6 +71,7 @@ def render(
     page is the ``paper`` (A4 to A0, letter, tabloid), the map scaled to fit, or
     spread over several pages at full size with ``tile``. ``links`` (e.g.
     ``"#tp-{id}"``) turns the flow map's nodes into links, for maps in a report.
+    ``observed`` draws an event log's steps over the flow map (``report --log``).
     """
     if format not in FORMATS:
         raise UsageError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
@@ -106,8 +108,8 @@ def render(
             return svg_to_png(svg_text, dpi or 96)
         return svg_text.encode("utf-8")
     if format == "dot":
-        return to_dot(journey, a, t, links=links).encode("utf-8")
-    data = _laid_out(journey, a, t, format, dpi=dpi, links=links)
+        return to_dot(journey, a, t, links=links, observed=observed).encode("utf-8")
+    data = _laid_out(journey, a, t, format, dpi=dpi, links=links, observed=observed)
     if format == "svg":
         data = _accessible_svg(
             data, t.title or journey.title, describe(journey, a), f"map-{journey.journey}"
@@ -125,7 +127,14 @@ _FALLBACKS: tuple[dict[str, bool], ...] = (
 
 
 def _laid_out(
-    journey: Journey, a: Analysis, t: Theme, format: str, *, dpi: int | None, links: str | None
+    journey: Journey,
+    a: Analysis,
+    t: Theme,
+    format: str,
+    *,
+    dpi: int | None,
+    links: str | None,
+    observed: Observed | None = None,
 ) -> bytes:
     """The drawing of the flow map, checked complete: every node, every transition.
 
@@ -139,7 +148,7 @@ def _laid_out(
     tried: set[str] = set()
     failures: list[str] = []
     for options in _FALLBACKS:
-        dot = to_dot(journey, a, t, links=links, **options)
+        dot = to_dot(journey, a, t, links=links, observed=observed, **options)
         if dot in tried:
             continue
         tried.add(dot)

@@ -219,6 +219,8 @@ class Theme:
     lost_border: str = "#b42318"
     edge: str = "#5f6b7a"
     rework_edge: str = "#7a3ea8"
+    # A step an event log shows that the journey does not declare (report --log).
+    undeclared_edge: str = "#d9480f"
     emotion_positive: str = "#1e7b34"
     emotion_negative: str = "#b42318"
     accent: str = "#3b6ea8"
@@ -321,6 +323,7 @@ THEMES: dict[str, Theme] = {
         lost_border="#000000",
         edge="#333333",
         rework_edge="#333333",
+        undeclared_edge="#000000",
         emotion_positive="#000000",
         emotion_negative="#000000",
         accent="#000000",
@@ -338,6 +341,7 @@ THEMES: dict[str, Theme] = {
         lost_fill="#f9e0cc",
         lost_border="#D55E00",
         rework_edge="#CC79A7",
+        undeclared_edge="#E69F00",
         emotion_positive="#0072B2",
         emotion_negative="#D55E00",
         accent="#009E73",

@@ -237,3 +237,60 @@ def test_important_but_poor_touchpoints_are_marked_in_words_and_in_the_legend() 
         update={"touchpoints": [tp.model_copy(update={"quality": None}) for tp in j.touchpoints]}
     )
     assert POOR_MARK not in to_dot(plain, analyze(plain))
+
+
+def _edge_line(dot: str, source: str, target: str) -> str:
+    found = re.search(rf'\s*"{source}" -> "{target}" \[[^\n]*', dot)
+    assert found is not None, (source, target)
+    return found.group(0)
+
+
+def test_an_event_log_s_steps_set_widths_and_undeclared_steps_are_drawn(
+    make_journey: Make,
+) -> None:
+    from journeymap.dot import Observed
+    from journeymap.themes import get_theme
+
+    j = make_journey(LOOP)
+    plain = to_dot(j)
+    assert to_dot(j, observed=None) == plain
+    steps = {
+        ("start", "apply"): 400,
+        ("apply", "interview"): 100,
+        ("apply", "gave-up"): 60,
+        ("interview", "placed"): 90,
+        # not declared: a shortcut, and a loss the journey does not draw
+        ("start", "interview"): 37,
+        ("reapply", "gave-up"): 5,
+    }
+    dot = to_dot(j, observed=Observed(steps))
+
+    def width(line: str) -> float:
+        found = re.search(r"penwidth=([\d.]+)", line)
+        assert found is not None
+        return float(found.group(1))
+
+    busy, quiet = _edge_line(dot, "start", "apply"), _edge_line(dot, "interview", "placed")
+    assert width(busy) > width(quiet) > width(_edge_line(dot, "interview", "reapply"))
+    assert "seen 400" in busy and "seen 90" in quiet
+    shortcut = _edge_line(dot, "start", "interview")
+    assert "style=dashed" in shortcut and get_theme(None).undeclared_edge in shortcut
+    assert 'id="edge-start--interview"' in shortcut
+    assert "NOT DECLARED" in shortcut and "seen 37" in shortcut
+    # An undeclared loss is a tag at its source, like a declared one, saying so.
+    assert "✖ NOT DECLARED, seen 5 → Gave up" in dot
+    assert "✖ 30% → Gave up · seen 60" in dot
+    legend = re.sub(r'<br align="left"/>', " ", dot)
+    assert "NOT DECLARED (dashed): a step the log shows" in legend
+    assert "thicker line = more steps seen in the log" in legend
+    assert "NOT DECLARED" not in plain and "seen " not in plain
+
+
+def test_an_undeclared_step_back_keeps_its_own_colour(make_journey: Make) -> None:
+    from journeymap.dot import Observed
+    from journeymap.themes import get_theme
+
+    dot = to_dot(make_journey(LOOP), observed=Observed({("interview", "start"): 3}))
+    back = _edge_line(dot, "interview", "start")
+    assert get_theme(None).undeclared_edge in back
+    assert get_theme(None).rework_edge not in back
