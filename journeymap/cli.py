@@ -1032,6 +1032,61 @@ def discover(
     click.echo(f"wrote {terminal(str(written))}")
 
 
+# Compare (#11) ------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("journey", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "logs",
+    nargs=-1,
+    required=True,
+    metavar="LOG...",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@_log_options
+def compare(
+    journey: Path,
+    logs: tuple[Path, ...],
+    fmt: str,
+    case: str | None,
+    activity: str | None,
+    timestamp: str | None,
+    object_type: str | None,
+    lifecycle: str,
+    timezone: str | None,
+    mapping: Path | None,
+) -> None:
+    """How well a declared journey fits an event log: fitness and deviations.
+
+    JOURNEY is a journey file; LOG files are read as `discover` reads them. A log
+    activity is the touchpoint or outcome whose id or title it is (ignoring case),
+    or the one --map names. Shows the share of cases that follow a declared path,
+    declared shares outside the log's 95% interval, transitions the journey lacks
+    or the log never shows, and activities the journey does not name.
+    """
+    from .logs import compare as run
+    from .logs.conformance import conformance_table
+    from .logs.readers import LogOptions
+
+    options = LogOptions(
+        case=case,
+        activity=activity,
+        timestamp=timestamp,
+        object_type=object_type,
+        lifecycle="complete" if lifecycle == "complete" else "all",
+        timezone=timezone,
+    )
+    found = run(journey, logs, options=options, mapping=mapping, progress=_progress())
+    if fmt == "json":
+        _echo_json(found.to_dict(), len(found.transitions))
+    else:
+        click.echo(terminal(conformance_table(found)))
+
+
 def main() -> None:
     """The console script.
 

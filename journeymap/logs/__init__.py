@@ -19,10 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
+
+    from ..model import Journey
+    from .conformance import Conformance
     from .discovery import Discovery
+    from .mapping import Mapping
     from .readers import LogOptions
 
-__all__ = ["discover", "discover_file", "print_sql"]
+__all__ = ["compare", "discover", "discover_file", "print_sql"]
 
 
 def discover(
@@ -135,3 +140,25 @@ def print_sql(mapping: str | Path | None = None) -> str:
     if read is None:
         return counts_sql()
     return counts_sql(list(read.outcomes), list(read.ignore))
+
+
+def compare(
+    journey: Journey | str | Path,
+    logs: Sequence[str | Path] | DuckDBPyConnection,
+    *,
+    options: LogOptions | None = None,
+    mapping: str | Path | Mapping | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Conformance:
+    """A declared journey (or its file) checked against an event log (files, or a connection).
+
+    The journey and the mapping are read before the log, so a mistake in either
+    is reported before a large log is scanned. See :mod:`.conformance`.
+    """
+    from ..loader import load
+    from .conformance import compare as run
+    from .mapping import Mapping, read_mapping
+
+    declared = journey if not isinstance(journey, (str, Path)) else load(journey)
+    read = mapping if isinstance(mapping, Mapping) or mapping is None else read_mapping(mapping)
+    return run(declared, logs, mapping=read, options=options, progress=progress)

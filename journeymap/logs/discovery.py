@@ -45,11 +45,13 @@ __all__ = [
     "Counts",
     "Discovery",
     "Summary",
+    "activity_title",
     "counts_from_events",
     "counts_sql",
     "discover",
     "journey_from_counts",
     "read_counts",
+    "steps_sql",
 ]
 
 #: DuckDB's memory budget for reading and aggregating a log (it spills past it).
@@ -142,7 +144,7 @@ def _in_list(names: Sequence[str]) -> str:
     return "(" + ", ".join(_lit(n) for n in names) + ")"
 
 
-def _steps_sql(outcomes: Sequence[str], ignore: Sequence[str]) -> str:
+def steps_sql(outcomes: Sequence[str], ignore: Sequence[str]) -> str:
     """The CTEs up to ``steps``: each kept event with the next one of its case."""
     kept = "SELECT case_id, activity, ts, seq FROM events"
     if ignore:
@@ -213,7 +215,7 @@ def counts_sql(outcomes: Sequence[str] = (), ignore: Sequence[str] = ()) -> str:
     occurrence); ``ignore`` those left out before pairs are formed. Both as the
     log spells them.
     """
-    return f"{_HEADER}{_steps_sql(outcomes, ignore)}\n{_COUNTS};\n"
+    return f"{_HEADER}{steps_sql(outcomes, ignore)}\n{_COUNTS};\n"
 
 
 def counts_from_events(
@@ -229,7 +231,7 @@ def counts_from_events(
     counts, the variants and the time span, so a CSV log is parsed once.
     """
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE steps AS\n{_steps_sql(outcomes, ignore)}\nSELECT * FROM steps"
+        f"CREATE OR REPLACE TEMP TABLE steps AS\n{steps_sql(outcomes, ignore)}\nSELECT * FROM steps"
     )
     rows: list[Row] = [
         (f, t, int(c), None if m is None else float(m))
@@ -397,7 +399,7 @@ def read_counts(path: str | Path) -> Counts:
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def _title(activity: str) -> str:
+def activity_title(activity: str) -> str:
     """An activity name as a title: controls a journey file cannot hold become spaces."""
     return " ".join(_CONTROLS.sub(" ", activity).split()) or "(unnamed activity)"
 
@@ -413,7 +415,7 @@ class _Ids:
     def take(self, wanted: str, name: str, what: str) -> str:
         from ..model import slug
 
-        base = wanted or slug(_title(name))
+        base = wanted or slug(activity_title(name))
         if not base:
             # No letter or digit a slug keeps (a name in Chinese, or only punctuation).
             base = what
@@ -536,7 +538,7 @@ def journey_from_counts(
         stage = fields_of.get(a, {}).get("stage") or stage_of[a]
         tp: dict[str, Any] = {
             "id": node_id[a],
-            "title": extra.pop("title", None) or _title(a),
+            "title": extra.pop("title", None) or activity_title(a),
             "stage": stage_ids[stage],
             **extra,
             "volume": events[a],
@@ -555,7 +557,7 @@ def journey_from_counts(
         spec = outcome_of[a]
         o: dict[str, Any] = {
             "id": node_id[a],
-            "title": spec.title or _title(a),
+            "title": spec.title or activity_title(a),
             "result": spec.result,
         }
         if spec.description:
