@@ -432,14 +432,17 @@ def compare(
     if isinstance(logs, Sequence):
         import tempfile
 
-        from .discovery import MEMORY_LIMIT
-        from .readers import LogOptions, connect, load_events
+        from .discovery import MEMORY_LIMIT, engine_error
+        from .readers import LogOptions, connect, load_events, require_duckdb
 
+        duckdb = require_duckdb()
         with tempfile.TemporaryDirectory(prefix="journeymap-") as spill:
             con = connect(memory_limit=MEMORY_LIMIT, temp_directory=spill)
             try:
                 load_events(con, [str(p) for p in logs], options or LogOptions(), progress)
                 found = _compare(journey, con, mapping or Mapping())
+            except duckdb.Error as exc:
+                raise engine_error(logs, exc) from None
             finally:
                 con.close()
         if found.cases == 0:

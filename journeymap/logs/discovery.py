@@ -49,6 +49,7 @@ __all__ = [
     "counts_from_events",
     "counts_sql",
     "discover",
+    "engine_error",
     "journey_from_counts",
     "read_counts",
     "steps_sql",
@@ -208,6 +209,27 @@ _HEADER = """\
 """
 
 
+#: The most common variants. A case's sequence is keyed by a sum of hashes of
+#: (position, activity) and its length, so every step is a fixed-size group-by that
+#: DuckDB can spill: grouping by the lists themselves kept two million distinct
+#: variants in memory and failed under the 1 GB limit on 20,000,000 events. Each
+#: variant shown is read back from one of its cases (the first by case id). Two
+#: sequences whose keys collide would be counted as one: a summary line, not a number
+#: of the journey, and at 128 bits of sum not a practical risk.
+_VARIANTS = """\
+WITH keyed AS (
+    SELECT case_id, sum(hash(k, activity)::HUGEINT) AS h, count(*) AS len
+    FROM steps GROUP BY case_id
+),
+ranked AS (
+    SELECT h, len, count(*) AS n, min(case_id) AS example
+    FROM keyed GROUP BY h, len ORDER BY n DESC, example LIMIT ?
+)
+SELECT list(s.activity ORDER BY s.k) AS v, any_value(r.n) AS n
+FROM ranked r JOIN steps s ON s.case_id = r.example
+GROUP BY r.example ORDER BY n DESC, v"""
+
+
 def counts_sql(outcomes: Sequence[str] = (), ignore: Sequence[str] = ()) -> str:
     """The one SQL text of the aggregation, for ``--print-sql`` and for the run.
 
@@ -244,12 +266,7 @@ def counts_from_events(
         " count(*) FILTER (WHERE next_activity = activity AND next_ts = ts)"
         " FROM steps"
     ).fetchone() or (0, None, None, 0, 0)
-    top = con.execute(
-        "SELECT v, count(*) AS n FROM ("
-        " SELECT list(activity ORDER BY k) AS v FROM steps GROUP BY case_id"
-        ") GROUP BY v ORDER BY n DESC, v LIMIT ?",
-        [variants],
-    ).fetchall()
+    top = con.execute(_VARIANTS, [variants]).fetchall()
     after = 0
     if outcomes:
         row = con.execute(
@@ -298,6 +315,23 @@ def _oddities(alone: int, repeated: int) -> list[str]:
             " remove duplicates from the log if they are not real"
         )
     return notes
+
+
+def engine_error(logs: Sequence[str | Path], exc: Exception) -> JourneyError:
+    """What went wrong in DuckDB while aggregating, as a message naming the logs.
+
+    Reading problems are found (with their line) before any aggregation; what is
+    left is the machine: memory, disk space for spilling, an interrupted read.
+    """
+    first = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
+    hint = ""
+    if "memory" in first.lower():
+        hint = (
+            f"; journeymap lets DuckDB use {MEMORY_LIMIT} and spill the rest to a scratch"
+            " folder in the system's temporary directory (TMPDIR): give it more room there"
+        )
+    names = ", ".join(str(p) for p in logs)
+    return JourneyError(f"{names}: the log could not be aggregated: {first}{hint}")
 
 
 def _where_not(ignore: Sequence[str]) -> str:
@@ -611,10 +645,11 @@ def discover(
     else:
         import tempfile
 
-        from .readers import LogOptions, connect, load_events
+        from .readers import LogOptions, connect, load_events, require_duckdb
 
         # DuckDB keeps within MEMORY_LIMIT by spilling to a scratch folder of its own,
         # removed afterwards: a 20,000,000-event log then peaks near 1.1 GB.
+        duckdb = require_duckdb()
         with tempfile.TemporaryDirectory(prefix="journeymap-") as spill:
             con = connect(memory_limit=MEMORY_LIMIT, temp_directory=spill)
             try:
@@ -626,6 +661,8 @@ def discover(
                     [resolved[a] for a in mapping.outcomes],
                     [resolved[a] for a in mapping.ignore],
                 )
+            except duckdb.Error as exc:
+                raise engine_error(logs, exc) from None
             finally:
                 con.close()
         if not counts.rows:

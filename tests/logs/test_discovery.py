@@ -532,3 +532,23 @@ def test_odd_logs_are_read_and_what_is_odd_is_said(tmp_path: Path) -> None:
     assert any(n.startswith("1 event repeats the one before in its case") for n in notes)
     j = checked(journey_yaml(found.data), "x.yaml")
     assert j.nodes["touchpoint-1"].next[0].to == "touchpoint-1"  # the duplicate: a self-loop
+
+
+def test_an_engine_failure_is_a_message_naming_the_log(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import duckdb
+
+    from journeymap.logs import discovery
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise duckdb.OutOfMemoryException(
+            "Out of Memory Error: failed to allocate data of size 16.0 MiB (948.3 MiB/953.6 MiB used)"
+        )
+
+    monkeypatch.setattr(discovery, "counts_from_events", fail)
+    with pytest.raises(JourneyError) as exc:
+        discover([DATA / "running-example.csv"])
+    text = str(exc.value)
+    assert text.startswith(f"{DATA / 'running-example.csv'}: the log could not be aggregated:")
+    assert "Out of Memory Error" in text and "TMPDIR" in text
