@@ -594,6 +594,77 @@ def cards(
 # The HTML report (#5) -----------------------------------------------------------
 
 
+def _log_options(command: _F) -> _F:
+    """How to read an event log: columns, object type, lifecycle, time zone."""
+    options = [
+        click.option(
+            "--case",
+            default=None,
+            help="The case id column.  [default: case:concept:name, case_id, ...]",
+        ),
+        click.option(
+            "--activity",
+            default=None,
+            help="The activity column.  [default: concept:name, activity, ...]",
+        ),
+        click.option(
+            "--timestamp",
+            default=None,
+            help="The time column.  [default: time:timestamp, timestamp, ...]",
+        ),
+        click.option(
+            "--object-type",
+            default=None,
+            help="OCEL: the object type whose objects are the cases (without it, the types are listed).",
+        ),
+        click.option(
+            "--lifecycle",
+            type=click.Choice(["all", "complete"]),
+            default="all",
+            show_default=True,
+            help="XES: complete keeps only events whose lifecycle:transition is complete.",
+        ),
+        click.option(
+            "--timezone",
+            default=None,
+            metavar="TZ",
+            help="The zone of times written without an offset (Europe/Amsterdam).  [default: UTC]",
+        ),
+        click.option(
+            "--map",
+            "mapping",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            default=None,
+            help="MAPPING.yaml: stages, touchpoint names, outcomes and ignored activities.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _progress() -> Callable[[int, int], None] | None:
+    """A progress line on stderr for a log that takes more than two seconds to read."""
+    import time
+
+    if not sys.stderr.isatty():
+        return None
+    start = time.monotonic()
+    shown = [False]
+
+    def show(done: int, total: int) -> None:
+        if time.monotonic() - start < 2.0 and not shown[0]:
+            return
+        shown[0] = True
+        share = done / total if total else 1.0
+        bar = "#" * int(30 * share)
+        click.echo(f"\rreading the log [{bar:<30}] {share:4.0%}", err=True, nl=False)
+        if done >= total:
+            click.echo(err=True)
+
+    return show
+
+
 @cli.command()
 @PATHS
 @_output_file("The file to write [default: output/report.html, or output/report.md].")
@@ -610,6 +681,15 @@ def cards(
 )
 @click.option("--theme", default=None, help="Theme of the maps in the report.")
 @CONFIG
+@click.option(
+    "--log",
+    "logs",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="An event log to check the journey against (repeat for several files):"
+    " adds an Observed section and draws the log's steps on the map.",
+)
+@_log_options
 def report(
     paths: tuple[Path, ...],
     output: Path | None,
@@ -617,20 +697,69 @@ def report(
     template_dir: Path | None,
     theme: str | None,
     config_path: Path | None,
+    logs: tuple[Path, ...],
+    case: str | None,
+    activity: str | None,
+    timestamp: str | None,
+    object_type: str | None,
+    lifecycle: str,
+    timezone: str | None,
+    mapping: Path | None,
 ) -> None:
-    """One self-contained report (HTML or Markdown) for one journey or a folder."""
+    """One self-contained report (HTML or Markdown) for one journey or a folder.
+
+    With --log, for one journey: how the journey fits an event log (the log is read
+    as `discover` and `compare` read it, with the same options).
+    """
     from .findings import load_config
     from .output import write_files
     from .report import report_html, report_markdown
 
     if fmt == "md" and theme is not None:
         raise click.UsageError("--theme is for --format html; the Markdown report draws no maps")
+    log_options = {
+        "--case": case,
+        "--activity": activity,
+        "--timestamp": timestamp,
+        "--object-type": object_type,
+        "--timezone": timezone,
+        "--map": mapping,
+        "--lifecycle": None if lifecycle == "all" else lifecycle,
+    }
+    given = [name for name, value in log_options.items() if value is not None]
+    if given and not logs:
+        raise click.UsageError(f"{', '.join(given)} read an event log: give it with --log LOG")
     config = load_config(config_path) if config_path else None
     journeys = _load(paths)
+    observed = None
+    if logs:
+        if len(journeys) != 1:
+            raise click.UsageError(
+                f"--log checks one journey against a log; {len(journeys)} journeys were given"
+            )
+        from .logs import compare
+        from .logs.readers import LogOptions
+
+        options = LogOptions(
+            case=case,
+            activity=activity,
+            timestamp=timestamp,
+            object_type=object_type,
+            lifecycle="complete" if lifecycle == "complete" else "all",
+            timezone=timezone,
+        )
+        found = compare(
+            journeys[0], list(logs), options=options, mapping=mapping, progress=_progress()
+        )
+        observed = {journeys[0].journey: found}
     if fmt == "md":
-        text = report_markdown(journeys, template_dir=template_dir, config=config)
+        text = report_markdown(
+            journeys, template_dir=template_dir, config=config, observed=observed
+        )
     else:
-        text = report_html(journeys, template_dir=template_dir, theme=theme, config=config)
+        text = report_html(
+            journeys, template_dir=template_dir, theme=theme, config=config, observed=observed
+        )
     target = output or Path("output") / f"report.{fmt}"
     for path in write_files({target: text.encode("utf-8")}):
         click.echo(f"wrote {path}")
@@ -869,77 +998,6 @@ def import_xlsx(file: Path, output: Path, journey_id: str | None, force: bool) -
 
 
 # Event logs (#11) ---------------------------------------------------------------
-
-
-def _log_options(command: _F) -> _F:
-    """How to read an event log: columns, object type, lifecycle, time zone."""
-    options = [
-        click.option(
-            "--case",
-            default=None,
-            help="The case id column.  [default: case:concept:name, case_id, ...]",
-        ),
-        click.option(
-            "--activity",
-            default=None,
-            help="The activity column.  [default: concept:name, activity, ...]",
-        ),
-        click.option(
-            "--timestamp",
-            default=None,
-            help="The time column.  [default: time:timestamp, timestamp, ...]",
-        ),
-        click.option(
-            "--object-type",
-            default=None,
-            help="OCEL: the object type whose objects are the cases (without it, the types are listed).",
-        ),
-        click.option(
-            "--lifecycle",
-            type=click.Choice(["all", "complete"]),
-            default="all",
-            show_default=True,
-            help="XES: complete keeps only events whose lifecycle:transition is complete.",
-        ),
-        click.option(
-            "--timezone",
-            default=None,
-            metavar="TZ",
-            help="The zone of times written without an offset (Europe/Amsterdam).  [default: UTC]",
-        ),
-        click.option(
-            "--map",
-            "mapping",
-            type=click.Path(exists=True, dir_okay=False, path_type=Path),
-            default=None,
-            help="MAPPING.yaml: stages, touchpoint names, outcomes and ignored activities.",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def _progress() -> Callable[[int, int], None] | None:
-    """A progress line on stderr for a log that takes more than two seconds to read."""
-    import time
-
-    if not sys.stderr.isatty():
-        return None
-    start = time.monotonic()
-    shown = [False]
-
-    def show(done: int, total: int) -> None:
-        if time.monotonic() - start < 2.0 and not shown[0]:
-            return
-        shown[0] = True
-        share = done / total if total else 1.0
-        bar = "#" * int(30 * share)
-        click.echo(f"\rreading the log [{bar:<30}] {share:4.0%}", err=True, nl=False)
-        if done >= total:
-            click.echo(err=True)
-
-    return show
 
 
 @cli.command()

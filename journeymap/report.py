@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,8 @@ from .timing import SUCCESS, OutcomeTime, human_duration
 
 if TYPE_CHECKING:
     import jinja2
+
+    from .logs.conformance import Conformance
 
 __all__ = ["report_html", "report_markdown"]
 
@@ -58,6 +60,8 @@ class _Section:
     times: list[tuple[str, OutcomeTime]]  # entry -> its time to any success, where one is reached
     service: list[dict[str, Any]]  # per stage with touchpoints: customer, firm, proactive share
     checklist: list[CheckItem]  # what a journey of its kind should have, and what covers it
+    # The journey against an event log (report --log), or None.
+    observed: Conformance | None = None
 
     @property
     def empty_columns(self) -> frozenset[str]:
@@ -479,8 +483,12 @@ def _by_rule(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
 
 
 def _sections(
-    journeys: Sequence[Journey], theme: str | None, config: Config | None = None
+    journeys: Sequence[Journey],
+    theme: str | None,
+    config: Config | None = None,
+    observed: Mapping[str, Conformance] | None = None,
 ) -> list[_Section]:
+    from .dot import Observed
     from .rendering import VIEWS, render
 
     many = len(journeys) > 1
@@ -489,7 +497,11 @@ def _sections(
         a = analyze(j, config)
         prefix = f"{j.journey}--" if many else ""
         lost = find_paths(j, to="lost", limit=LOST_PATHS, analysis=a)
-        svg = render(j, "svg", theme=theme, analysis=a, links=f"#tp-{prefix}{{id}}")
+        seen = (observed or {}).get(j.journey)
+        overlay = None if seen is None else Observed({(p.src, p.dst): p.count for p in seen.pairs})
+        svg = render(
+            j, "svg", theme=theme, analysis=a, links=f"#tp-{prefix}{{id}}", observed=overlay
+        )
         canvas = ""
         if "canvas" in VIEWS:
             raw = render(j, "svg", view="canvas", theme=theme, analysis=a)
@@ -528,6 +540,7 @@ def _sections(
                 times=[(e, r[SUCCESS]) for e, r in a.time.entries.items() if SUCCESS in r],
                 service=_service(j, a),
                 checklist=checklist(j, config),
+                observed=seen,
             )
         )
     return sections
@@ -692,10 +705,11 @@ def _render(
     template_dir: str | Path | None,
     theme: str | None,
     config: Config | None = None,
+    observed: Mapping[str, Conformance] | None = None,
 ) -> str:
     if not journeys:
         raise JourneyError("no journeys to report on")
-    sections = _sections(journeys, theme, config)
+    sections = _sections(journeys, theme, config, observed)
     env = _environment(template_dir, html=html)
     title = (
         sections[0].journey.title
@@ -745,14 +759,23 @@ def report_html(
     template_dir: str | Path | None = None,
     theme: str | None = None,
     config: Config | None = None,
+    observed: Mapping[str, Conformance] | None = None,
 ) -> str:
     """One self-contained HTML page: no request leaves it, nothing runs from the journey.
 
     ``config`` is the findings config (as ``analyze --config``), so the report's
-    findings and checklist are the ones the analysis gives.
+    findings and checklist are the ones the analysis gives. ``observed`` (journey
+    id -> :func:`journeymap.logs.compare`'s result) adds an "Observed" section and
+    draws the log's steps over the flow map.
     """
     return _render(
-        "report.html.j2", journeys, html=True, template_dir=template_dir, theme=theme, config=config
+        "report.html.j2",
+        journeys,
+        html=True,
+        template_dir=template_dir,
+        theme=theme,
+        config=config,
+        observed=observed,
     )
 
 
@@ -761,8 +784,15 @@ def report_markdown(
     *,
     template_dir: str | Path | None = None,
     config: Config | None = None,
+    observed: Mapping[str, Conformance] | None = None,
 ) -> str:
     """The same content as Markdown, for a wiki or a pull request (maps left out)."""
     return _render(
-        "report.md.j2", journeys, html=False, template_dir=template_dir, theme=None, config=config
+        "report.md.j2",
+        journeys,
+        html=False,
+        template_dir=template_dir,
+        theme=None,
+        config=config,
+        observed=observed,
     )
