@@ -552,3 +552,25 @@ def test_an_engine_failure_is_a_message_naming_the_log(
     text = str(exc.value)
     assert text.startswith(f"{DATA / 'running-example.csv'}: the log could not be aggregated:")
     assert "Out of Memory Error" in text and "TMPDIR" in text
+
+
+def test_the_progress_line_shows_only_for_a_long_read_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    from journeymap import cli
+
+    assert cli._progress() is None  # not a terminal: nothing
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    clock = iter([0.0, 0.5, 2.5, 3.0])
+    monkeypatch.setattr("time.monotonic", lambda: next(clock))
+    show = cli._progress()
+    assert show is not None
+    show(10, 100)  # half a second in: quiet
+    assert capsys.readouterr().err == ""
+    show(50, 100)  # past two seconds: the bar
+    show(100, 100)  # and done: the line ends
+    err = capsys.readouterr().err
+    assert "reading the log [###############               ]  50%" in err
+    assert err.endswith(" 100%\n")
