@@ -28,7 +28,7 @@ import math
 import re
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -670,5 +670,5 @@ def discover(
                 f"{', '.join(str(p) for p in logs)}: no events left to make a journey of"
             )
     data, notes = journey_from_counts(counts, mapping, resolved=resolved, journey_id=journey_id)
-    summary = Summary(**{**summary.__dict__, "notes": [*summary.notes, *notes]})
+    summary = replace(summary, notes=[*summary.notes, *notes])
     return Discovery(data, summary, counts)
