@@ -8,6 +8,7 @@ messages; wrong usage exits with 2 (click's convention).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -22,6 +23,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 if TYPE_CHECKING:
     from .analysis import Analysis
     from .fixes import Fix
+    from .logs.readers import LogOptions
     from .model import Journey
 
 # Set by main(): what must outlive its command, so that the process can end
@@ -594,8 +596,36 @@ def cards(
 # The HTML report (#5) -----------------------------------------------------------
 
 
-def _log_options(command: _F) -> _F:
-    """How to read an event log: columns, object type, lifecycle, time zone."""
+def _log_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """How to read an event log: columns, object type, lifecycle, time zone, mapping.
+
+    The command receives them as one ``read`` (a :class:`~journeymap.logs.readers.LogOptions`)
+    and ``mapping`` (the MAPPING.yaml path or None), not as six separate values.
+    """
+
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any,
+        case: str | None,
+        activity: str | None,
+        timestamp: str | None,
+        object_type: str | None,
+        lifecycle: str,
+        timezone: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        from .logs.readers import LogOptions
+
+        read = LogOptions(
+            case=case,
+            activity=activity,
+            timestamp=timestamp,
+            object_type=object_type,
+            lifecycle="complete" if lifecycle == "complete" else "all",
+            timezone=timezone,
+        )
+        return command(*args, read=read, **kwargs)
+
     options = [
         click.option(
             "--case",
@@ -638,9 +668,10 @@ def _log_options(command: _F) -> _F:
             help="MAPPING.yaml: stages, touchpoint names, outcomes and ignored activities.",
         ),
     ]
+    decorated: Callable[..., Any] = wrapper
     for option in reversed(options):
-        command = option(command)
-    return command
+        decorated = option(decorated)
+    return decorated
 
 
 def _progress() -> Callable[[int, int], None] | None:
@@ -698,12 +729,7 @@ def report(
     theme: str | None,
     config_path: Path | None,
     logs: tuple[Path, ...],
-    case: str | None,
-    activity: str | None,
-    timestamp: str | None,
-    object_type: str | None,
-    lifecycle: str,
-    timezone: str | None,
+    read: LogOptions,
     mapping: Path | None,
 ) -> None:
     """One self-contained report (HTML or Markdown) for one journey or a folder.
@@ -718,13 +744,13 @@ def report(
     if fmt == "md" and theme is not None:
         raise click.UsageError("--theme is for --format html; the Markdown report draws no maps")
     log_options = {
-        "--case": case,
-        "--activity": activity,
-        "--timestamp": timestamp,
-        "--object-type": object_type,
-        "--timezone": timezone,
+        "--case": read.case,
+        "--activity": read.activity,
+        "--timestamp": read.timestamp,
+        "--object-type": read.object_type,
+        "--timezone": read.timezone,
         "--map": mapping,
-        "--lifecycle": None if lifecycle == "all" else lifecycle,
+        "--lifecycle": None if read.lifecycle == "all" else read.lifecycle,
     }
     given = [name for name, value in log_options.items() if value is not None]
     if given and not logs:
@@ -738,18 +764,9 @@ def report(
                 f"--log checks one journey against a log; {len(journeys)} journeys were given"
             )
         from .logs import compare
-        from .logs.readers import LogOptions
 
-        options = LogOptions(
-            case=case,
-            activity=activity,
-            timestamp=timestamp,
-            object_type=object_type,
-            lifecycle="complete" if lifecycle == "complete" else "all",
-            timezone=timezone,
-        )
         found = compare(
-            journeys[0], list(logs), options=options, mapping=mapping, progress=_progress()
+            journeys[0], list(logs), options=read, mapping=mapping, progress=_progress()
         )
         observed = {journeys[0].journey: found}
     if fmt == "md":
@@ -1034,12 +1051,7 @@ def discover(
     counts: Path | None,
     print_sql: bool,
     force: bool,
-    case: str | None,
-    activity: str | None,
-    timestamp: str | None,
-    object_type: str | None,
-    lifecycle: str,
-    timezone: str | None,
+    read: LogOptions,
     mapping: Path | None,
 ) -> None:
     """A journey from event logs: what customers did, as a journey file.
@@ -1064,21 +1076,11 @@ def discover(
         raise click.UsageError("Missing option '-o' / '--output'.")
     if bool(logs) == bool(counts):
         raise click.UsageError("give LOG files, or --counts FILE.csv (not both)")
-    from .logs.readers import LogOptions
-
-    options = LogOptions(
-        case=case,
-        activity=activity,
-        timestamp=timestamp,
-        object_type=object_type,
-        lifecycle="complete" if lifecycle == "complete" else "all",
-        timezone=timezone,
-    )
     written, found = discover_file(
         logs,
         output,
         fmt="json" if fmt == "json" else "yaml" if fmt == "yaml" else None,
-        options=options,
+        options=read,
         mapping=mapping,
         counts=counts,
         journey_id=journey_id,
@@ -1110,12 +1112,7 @@ def compare(
     journey: Path,
     logs: tuple[Path, ...],
     fmt: str,
-    case: str | None,
-    activity: str | None,
-    timestamp: str | None,
-    object_type: str | None,
-    lifecycle: str,
-    timezone: str | None,
+    read: LogOptions,
     mapping: Path | None,
 ) -> None:
     """How well a declared journey fits an event log: fitness and deviations.
@@ -1128,17 +1125,8 @@ def compare(
     """
     from .logs import compare as run
     from .logs.conformance import conformance_table
-    from .logs.readers import LogOptions
 
-    options = LogOptions(
-        case=case,
-        activity=activity,
-        timestamp=timestamp,
-        object_type=object_type,
-        lifecycle="complete" if lifecycle == "complete" else "all",
-        timezone=timezone,
-    )
-    found = run(journey, logs, options=options, mapping=mapping, progress=_progress())
+    found = run(journey, logs, options=read, mapping=mapping, progress=_progress())
     if fmt == "json":
         _echo_json(found.to_dict(), len(found.transitions))
     else:
