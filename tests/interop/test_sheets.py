@@ -225,9 +225,12 @@ def test_a_folder_is_one_sheet_and_each_journey_comes_back(fmt: str) -> None:
     raw = to_bytes(journeys, fmt)
     for j in journeys:
         assert journey_data(from_bytes(raw, fmt, j.journey)) == journey_data(j)
-    with pytest.raises(UsageError, match=r"holds 2 journeys \(candidate, client\).*--journey"):
+    names = ", ".join(j.journey for j in journeys)
+    with pytest.raises(
+        UsageError, match=rf"holds {len(journeys)} journeys \({re.escape(names)}\).*--journey"
+    ):
         from_bytes(raw, fmt)
-    with pytest.raises(UsageError, match="no rows of journey 'nope'; it holds: candidate, client"):
+    with pytest.raises(UsageError, match=f"no rows of journey 'nope'; it holds: {names}"):
         from_bytes(raw, fmt, "nope")
 
 
@@ -758,7 +761,8 @@ def test_inventory_then_import_through_the_cli(
     # Several journeys and no --journey: wrong usage, naming them.
     done = cli("import", fmt, sheet, "-o", tmp_path / "x.yaml")
     assert done.returncode == 2
-    assert "holds 2 journeys (candidate, client): choose one with --journey" in done.stderr
+    names = ", ".join(load(p).journey for p in EXAMPLES)
+    assert f"holds {len(EXAMPLES)} journeys ({names}): choose one with --journey" in done.stderr
     assert not (tmp_path / "x.yaml").exists()
 
 
