@@ -574,3 +574,22 @@ def test_the_progress_line_shows_only_for_a_long_read_on_a_terminal(
     err = capsys.readouterr().err
     assert "reading the log [###############               ]  50%" in err
     assert err.endswith(" 100%\n")
+
+
+def test_counts_through_the_cli(cli: Any, tmp_path: Path) -> None:
+    counts = _write(
+        tmp_path / "counts.csv",
+        "from,to,count,median_wait_s\n,apply,3,\napply,screen,2,90061.5\napply,,1,\nscreen,,2,\n",
+    )
+    out = tmp_path / "warehouse.yaml"
+    r = cli("discover", "--counts", counts, "-o", out)
+    assert r.returncode == 0, r.stderr
+    j = load(out)
+    assert j.journey == "warehouse" and j.entry_volumes == {"apply": 3}
+    assert j.nodes["apply"].next[0].wait == "1d 1h 1m 2s"
+    bad = _write(tmp_path / "bad.csv", "from,to,count,median_wait_s\napply,screen,-2,\n")
+    r = cli("discover", "--counts", bad, "-o", tmp_path / "x.yaml")
+    assert r.returncode == 1
+    assert f"{bad}:2:3: count '-2' is not a whole number, 0 or more" in r.stderr
+    r = cli("discover", "--counts", counts, DATA / "running-example.xes", "-o", tmp_path / "y.yaml")
+    assert r.returncode == 2 and "not both" in r.stderr
