@@ -3,7 +3,9 @@
 Stages are columns; rows show what the journey has data for: the touchpoints the
 customer sees, the line of visibility and what happens backstage, channels,
 owners, the emotion curve, pain points and opportunities; outcomes close it on
-the right. Text is measured with the font's own advance widths (DejaVu Sans,
+the right. It speaks the flow map's visual language (the same colour, border,
+shape and word for a trap, a dead end, a lost outcome, unreachable, backstage and
+important-but-poor) and ends with a legend of what it draws. Text is measured with the font's own advance widths (DejaVu Sans,
 which the set-up installs) and wrapped to its column, so nothing is clipped
 and nothing overlaps, whatever the script. The layout is plain data
 (:class:`Box` per drawn text block), which the tests check for overlaps.
@@ -11,14 +13,15 @@ and nothing overlaps, whatever the script. The layout is plain data
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 from .analysis import Analysis, analyze
-from .dot import POOR_MARK
+from .dot import POOR_MARK, percent
 from .model import Journey, Outcome, Stage, Touchpoint
 from .themes import Theme, get_theme, read_logo
 
@@ -63,15 +66,17 @@ def text_width(text: str, size: float, bold: bool = False) -> float:
     Characters DejaVu lacks are drawn by a fallback font (CJK, emoji): counted as a
     full em, which is what those fonts use, so the estimate never comes out short.
     """
+    return sum(map(_em, text)) * size * (1.08 if bold else 1.0)
+
+
+@lru_cache(maxsize=8192)
+def _em(ch: str) -> float:
+    """The advance width of one character, in ems (cached: text is measured often)."""
     metrics = _metrics()
-    em = 0.0
-    for ch in text:
-        wide = unicodedata.east_asian_width(ch) in ("W", "F")
-        if metrics is not None and not wide and ord(ch) in metrics[0]:
-            em += metrics[0][ord(ch)] / metrics[1]
-        else:
-            em += 1.0 if wide or metrics is not None else 0.62
-    return em * size * (1.08 if bold else 1.0)
+    wide = unicodedata.east_asian_width(ch) in ("W", "F")
+    if metrics is not None and not wide and ord(ch) in metrics[0]:
+        return metrics[0][ord(ch)] / metrics[1]
+    return 1.0 if wide or metrics is not None else 0.62
 
 
 def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
@@ -192,6 +197,12 @@ class Canvas:
     svg: list[str] = field(default_factory=list)
     # Touchpoints the finding important-but-poor names: marked on their cards.
     poor: frozenset[str] = frozenset()
+    # Per lost outcome, the share of all customers who end there (the analysis' leaks).
+    lost_share: dict[str, float] = field(default_factory=dict)
+    # What the canvas draws, by legend kind: the legend explains these and no more.
+    used: set[str] = field(default_factory=set)
+    # Each card's box by node id: the emotion row places its points under them.
+    cards: dict[str, Box] = field(default_factory=dict)
 
 
 def _text(x: float, y: float, lines: list[str], size: float, cls: str, bold: bool = False) -> str:
@@ -205,90 +216,188 @@ def _text(x: float, y: float, lines: list[str], size: float, cls: str, bold: boo
     return f'<text class="{classes}" font-size="{size:g}"{weight}>{spans}</text>'
 
 
-def _card(
-    c: Canvas, x: float, y: float, w: float, node: Touchpoint | Outcome, a: Analysis, t: Theme
-) -> float:
-    """Draw one touchpoint or outcome card; return its height."""
-    inner = w - 2 * CARD_PAD
-    tags: list[str] = []
+# Stroke widths: a card's normal border, and the bold one of warnings and outcomes.
+BORDER = 1.4
+BOLD = 2.6
+# The border styles every view shares: dashed means backstage, dotted unreachable.
+DASHED = ' stroke-dasharray="5 3"'
+DOTTED = ' stroke-dasharray="0.5 3.5" stroke-linecap="round"'
+# A lost outcome is an octagon: its corners are cut by this much, and its text
+# keeps clear of them.
+CUT = 11.0
+OCTAGON_PAD = CARD_PAD + 6
+#: The words each state carries on every view (the flow map's, exactly).
+DEAD_END = "✖ DEAD END"
+TRAP = "⚠ TRAP"
+UNREACHABLE = "UNREACHABLE from any entry"
+LOST = "✖ LOST"
+SUCCESS = "✔ SUCCESS"
+
+
+def _octagon(x: float, y: float, w: float, h: float, cut: float = CUT) -> str:
+    """The points of an octagon in the box (x, y, w, h): a rectangle with cut corners."""
+    pts = (
+        (x + cut, y),
+        (x + w - cut, y),
+        (x + w, y + cut),
+        (x + w, y + h - cut),
+        (x + w - cut, y + h),
+        (x + cut, y + h),
+        (x, y + h - cut),
+        (x, y + cut),
+    )
+    return " ".join(f"{px:.1f},{py:.1f}" for px, py in pts)
+
+
+@dataclass(frozen=True)
+class _Look:
+    """How one card is drawn: colours, border, shape, and the legend kinds it uses."""
+
+    fill: str
+    border: str
+    width: float = BORDER
+    dash: str = ""
+    octagon: bool = False
+
+
+def _look(node: Touchpoint | Outcome, a: Analysis, t: Theme, used: set[str]) -> _Look:
+    """The card's look, as the flow map draws the same node; ``used`` collects what
+    the legend must explain."""
     if isinstance(node, Outcome):
-        tags.append("✔ SUCCESS" if node.result == "success" else "✕ LOST")
-        fill = t.success_fill if node.result == "success" else t.lost_fill
-        border = t.success_border if node.result == "success" else t.lost_border
-        dash = "" if node.result == "success" else ' stroke-dasharray="6 3"'
-        sub = ""
+        if node.result == "success":
+            used.add("success")
+            return _Look(t.success_fill, t.success_border, BOLD)
+        used.add("lost")
+        return _Look(t.lost_fill, t.lost_border, BOLD, octagon=True)
+    back = node.layer == "backstage"
+    used.add("backstage" if back else "touchpoint")
+    look = _Look(t.backstage_fill, t.backstage_border, dash=DASHED) if back else None
+    look = look or _Look(t.touchpoint_fill, t.touchpoint_border)
+    # A dead end is a trap too (no way to success from it): the harsher word wins.
+    if node.id in a.dead_ends:
+        used.add("dead-end")
+        look = _Look(t.dead_fill, t.dead_border, BOLD)
+    elif node.id in a.traps:
+        used.add("trap")
+        look = _Look(t.trap_fill, t.trap_border, BOLD)
+    if node.id in a.unreachable:
+        used.add("unreachable")
+        look = replace(look, dash=DOTTED, width=max(look.width, 2.0))
+    return look
+
+
+def _losses(tp: Touchpoint, a: Analysis, journey: Journey) -> list[str]:
+    """What is lost at a touchpoint, in the flow map's words: its drop-off
+    ("↘ 35% leave") and each step to a lost outcome ("✖ 30% → Gave up")."""
+    out = []
+    if tp.id in a.drop_off:
+        out.append(f"↘ {percent(a.drop_off[tp.id])} leave")
+    numbered = any(n.probability is not None or n.volume is not None for n in tp.next)
+    shares, _ = tp.shares()
+    for step, p in zip(tp.next, shares, strict=True):
+        node = journey.nodes.get(step.to)
+        if isinstance(node, Outcome) and node.result == "lost":
+            share = f"{percent(p)} " if numbered else ""
+            out.append(f"✖ {share}→ {node.title}")
+    return out
+
+
+def _card(
+    c: Canvas,
+    x: float,
+    y: float,
+    w: float,
+    node: Touchpoint | Outcome,
+    a: Analysis,
+    t: Theme,
+    journey: Journey,
+) -> float:
+    """Draw one touchpoint or outcome card; return its height.
+
+    Every state has a word and a border or shape as well as a colour, the same
+    as on the flow map: so the canvas reads in grayscale and to colour-blind eyes.
+    """
+    look = _look(node, a, t, c.used)
+    pad = OCTAGON_PAD if look.octagon else CARD_PAD
+    top_pad = CARD_PAD + 3 if look.octagon else CARD_PAD
+    inner = w - 2 * pad
+    small = FONT * 0.85
+    tag = small * 0.9
+    # (lines, size, class, bold) from top to bottom
+    blocks: list[tuple[list[str], float, str, bool]] = []
+
+    def add(text: str, size: float, cls: str, bold: bool = False) -> None:
+        if text:
+            blocks.append((wrap(text, inner, size, bold), size, cls, bold))
+
+    firm = isinstance(node, Touchpoint) and node.initiative == "firm"
+    if isinstance(node, Outcome):
+        add(SUCCESS if node.result == "success" else LOST, tag, node.result, True)
+        add(node.title, FONT, "title", True)
+        if node.result == "lost":
+            share = c.lost_share.get(node.id, 0.0)
+            add(f"{percent(share)} of customers end here", small, "sub")
     else:
         if node.id in a.dead_ends:
-            tags.append("DEAD END")
+            add(DEAD_END, tag, "dead", True)
         elif node.id in a.traps:
-            tags.append("TRAP")
+            add(TRAP, tag, "trap", True)
+        if node.id in a.unreachable:
+            add(UNREACHABLE, tag, "unreachable", True)
         if node.layer == "backstage":
-            tags.append("BACKSTAGE")
+            add("BACKSTAGE", tag, "tag", True)
         if node.id in c.poor:
-            tags.append(POOR_MARK)
-        lost = a.drop_off.get(node.id)
-        dead = node.id in a.dead_ends or node.id in a.traps
-        fill = (
-            t.dead_fill
-            if dead
-            else t.backstage_fill
-            if node.layer == "backstage"
-            else t.touchpoint_fill
-        )
-        border = (
-            t.dead_border
-            if dead
-            else t.backstage_border
-            if node.layer == "backstage"
-            else t.touchpoint_border
-        )
-        dash = ' stroke-dasharray="5 3"' if node.layer == "backstage" else ""
-        parts = [p for p in (node.channel, node.owner) if p]
-        sub = " · ".join(parts)
-        if lost:
-            sub = (sub + "\n" if sub else "") + f"↘ {lost:.0%} leave here"
-    title = wrap(node.title, inner, FONT, bold=True)
-    small = FONT * 0.85
-    tag_lines = wrap("  ".join(tags), inner, small * 0.9) if tags else []
-    sub_lines = wrap(sub, inner, small) if sub else []
-    firm = isinstance(node, Touchpoint) and node.initiative == "firm"
+            c.used.add("poor")
+            add(POOR_MARK, tag, "poor", True)
+        add(node.title, FONT, "title", True)
+        add(" · ".join(p for p in (node.channel, node.owner) if p), small, "sub")
+        facts = []
+        if node.volume is not None:
+            facts.append(f"{node.volume:,.0f} reach")
+        if node.quality is not None:
+            facts.append(f"quality {node.quality}/5")
+        if node.emotion is not None:
+            facts.append(f"{_feeling(node.emotion)} {_value(node.emotion)}")
+        add("  ".join(facts), small, "sub")
+        for loss in _losses(node, a, journey):
+            c.used.add("leave" if loss.startswith("↘") else "lost-step")
+            add(loss, small, "loss", True)
     badge_lines = wrap(FIRM_BADGE, inner - 2 * BADGE_SIDE, BADGE_FONT, bold=True) if firm else []
     badge_h = len(badge_lines) * BADGE_FONT * LINE + 2 * BADGE_PAD if firm else 0.0
-    h = (
-        CARD_PAD * 2
-        + (badge_h + 4 if firm else 0.0)
-        + (len(tag_lines) * small * 0.9 + len(title) * FONT + len(sub_lines) * small) * LINE
+    if firm:
+        c.used.add("firm")
+    h = 2 * top_pad + (badge_h + 4 if firm else 0.0)
+    h += sum(len(lines) * size * LINE for lines, size, _, _ in blocks)
+    stroke = f'stroke="{esc(look.border)}" stroke-width="{look.width:g}"{look.dash}'
+    shape = (
+        f'<polygon points="{_octagon(x, y, w, h)}" fill="{esc(look.fill)}" {stroke}/>'
+        if look.octagon
+        else f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="6" '
+        f'fill="{esc(look.fill)}" {stroke}/>'
     )
     c.svg.append(
-        f'<g class="cv-card" id="canvas-tp-{esc(node.id)}"><title>{esc(node.title)}</title>'
-        f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="6" '
-        f'fill="{esc(fill)}" stroke="{esc(border)}" stroke-width="1.4"{dash}/>'
+        f'<g class="cv-card" id="canvas-tp-{esc(node.id)}"><title>{esc(node.title)}</title>{shape}'
     )
-    yy = y + CARD_PAD
+    yy = y + top_pad
     if firm:
         # A pill in the card's top corner: the theme's background inside the accent's
         # outline, so the text keeps the theme's own contrast in every theme.
         bw = max(text_width(line, BADGE_FONT, bold=True) for line in badge_lines)
         c.svg.append(
-            f'<rect class="cv-badge" x="{x + CARD_PAD:.1f}" y="{yy:.1f}" '
+            f'<rect class="cv-badge" x="{x + pad:.1f}" y="{yy:.1f}" '
             f'width="{bw + 2 * BADGE_SIDE:.1f}" height="{badge_h:.1f}" rx="{badge_h / 2:.1f}" '
             f'fill="{esc(t.background)}" stroke="{esc(t.accent)}" stroke-width="1.4"/>'
         )
         c.svg.append(
-            _text(x + CARD_PAD + BADGE_SIDE, yy + BADGE_PAD, badge_lines, BADGE_FONT, "firm", True)
+            _text(x + pad + BADGE_SIDE, yy + BADGE_PAD, badge_lines, BADGE_FONT, "firm", True)
         )
         yy += badge_h + 4
-    if tag_lines:
-        bad = any(tag in ("DEAD END", "TRAP", "✕ LOST") for tag in tags)
-        cls = "tag tag-bad" if bad else "tag"
-        c.svg.append(_text(x + CARD_PAD, yy, tag_lines, small * 0.9, cls, bold=True))
-        yy += len(tag_lines) * small * 0.9 * LINE
-    c.svg.append(_text(x + CARD_PAD, yy, title, FONT, "title", bold=True))
-    yy += len(title) * FONT * LINE
-    if sub_lines:
-        c.svg.append(_text(x + CARD_PAD, yy, sub_lines, small, "sub"))
+    for lines, size, cls, bold in blocks:
+        c.svg.append(_text(x + pad, yy, lines, size, cls, bold))
+        yy += len(lines) * size * LINE
     c.svg.append("</g>")
     c.boxes.append(Box(x, y, w, h, "card", node.title))
+    c.cards[node.id] = Box(x, y, w, h, "card", node.title)
     return h
 
 
@@ -330,7 +439,10 @@ def layout(
     t = theme or get_theme(None)
     a = analysis or analyze(journey)
     cols = stages or list(journey.stages)
-    c = Canvas(poor=frozenset(f.subject for f in a.findings if f.rule == "important-but-poor"))
+    c = Canvas(
+        poor=frozenset(f.subject for f in a.findings if f.rule == "important-but-poor"),
+        lost_share={leak.node: leak.share for leak in a.leaks if leak.kind == "outcome"},
+    )
     x0 = LABEL + PAD
     width = x0 + COLUMN * len(cols) + (0 if blank or not journey.outcomes else COLUMN) + PAD
     y = PAD
@@ -404,7 +516,10 @@ def layout(
                 yy = top + PAD
                 for tp in tps[s.id]:
                     if (tp.layer == "backstage") == (row == "back"):
-                        yy += _card(c, x0 + k * COLUMN + PAD, yy, COLUMN - 2 * PAD, tp, a, t) + 8
+                        yy += _card(
+                            c, x0 + k * COLUMN + PAD, yy, COLUMN - 2 * PAD, tp, a, t, journey
+                        )
+                        yy += 8
                 height = max(height, yy - top)
         if blank or row == "back":
             pass  # a worksheet's other rows are room for sticky notes
@@ -413,7 +528,7 @@ def layout(
                 yy = top + PAD
                 x = x0 + len(cols) * COLUMN + PAD
                 for o in journey.outcomes:
-                    yy += _card(c, x, yy, COLUMN - 2 * PAD, o, a, t) + 8
+                    yy += _card(c, x, yy, COLUMN - 2 * PAD, o, a, t, journey) + 8
                 height = max(height, yy - top)
         elif row in ("channels", "owners"):
             for k, s in enumerate(cols):
@@ -456,9 +571,28 @@ def layout(
                 f'stroke="{esc(t.text)}" stroke-width="2" stroke-dasharray="10 5"/>'
             )
             c.svg.append(_text(PAD * 1.5, y + 2, ["line of visibility"], 10, "visibility"))
+            c.used.add("visibility")
         y += 4
+    if not blank:
+        legend = _legend(c, y + PAD, width, t)
+        y += legend + PAD if legend else 0.0
     c.width, c.height = width, y + PAD
     return c
+
+
+EMOTION_UNIT = 22.0  # height of one step of the emotion scale
+EMOTION_FONT = 10.0
+MARK_FONT = 14.0
+
+
+def _feeling(e: float) -> str:
+    """The face of a feeling, as on the flow map: the sign is in the shape too."""
+    return "☺" if e > 0 else "☹" if e < 0 else "○"
+
+
+def _value(e: float) -> str:
+    """An emotion as a signed number, with a real minus sign."""
+    return "0" if e == 0 else f"{e:+g}".replace("-", "−")
 
 
 def _emotion(
@@ -470,39 +604,321 @@ def _emotion(
     top: float,
     t: Theme,
 ) -> float:
-    """The emotion curve through each touchpoint's emotion, in stage order."""
-    height = 120.0
-    mid = top + height / 2 + 4
+    """The emotion row; return its height.
+
+    One point per touchpoint with an emotion, under its card (the cards of a stage
+    share a column, so its points share the card's width, in the cards' order),
+    with its value beside it and the title on hover. Points are joined only along
+    transitions within a stage or into the next one, so alternatives (four ways
+    in) stay four points, not four steps, no line crosses a stage (with emotion
+    or without), and none runs backwards. The scale covers
+    the values used (and 0), so a journey with one feeling gets a short row.
+    """
+    values = [tp.emotion for s in cols for tp in tps[s.id] if tp.emotion is not None]
+    lo = min(0, math.floor(min(values)))
+    hi = max(0, math.ceil(max(values)))
+    label_h = EMOTION_FONT * LINE
+    head = PAD + label_h
+    height = head + (hi - lo) * EMOTION_UNIT + label_h + PAD
+    right = x0 + COLUMN * len(cols)
 
     def yv(e: float) -> float:
-        return mid - e * 24
+        return top + head + (hi - e) * EMOTION_UNIT
 
-    for level, name in ((2, "+2"), (0, "0"), (-2, "-2")):
+    for level in range(hi, lo - 1, -1):
         c.svg.append(
-            f'<line x1="{x0:.1f}" y1="{yv(level):.1f}" x2="{x0 + COLUMN * len(cols):.1f}" '
-            f'y2="{yv(level):.1f}" stroke="{esc(t.stage_border)}" stroke-dasharray="2 3"/>'
+            f'<line x1="{x0:.1f}" y1="{yv(level):.1f}" x2="{right:.1f}" y2="{yv(level):.1f}" '
+            f'stroke="{esc(t.stage_border)}" stroke-dasharray="2 3"/>'
         )
-        c.svg.append(_text(x0 - 26, yv(level) - 8, [name], 10, "tick"))
-    points: list[tuple[float, float, float]] = []
+        c.svg.append(
+            f'<text class="cv-tick" x="{x0 - 6:.1f}" y="{yv(level) + 3.5:.1f}" '
+            f'font-size="{EMOTION_FONT:g}" text-anchor="end">{_value(level)}</text>'
+        )
+    # Where each point goes: spread over its card's width, in the order of the cards.
+    mark_w = text_width("☺", MARK_FONT)
+    points: dict[str, tuple[float, float, int]] = {}
+    crowded: set[int] = set()  # stages whose marks touch: their values only on hover
     for k, s in enumerate(cols):
-        marked = [tp for tp in tps[s.id] if tp.emotion is not None]
+        marked = [tp for tp in tps[s.id] if tp.emotion is not None and tp.id in c.cards]
+        marked.sort(key=lambda tp: c.cards[tp.id].y)
         for i, tp in enumerate(marked):
-            x = x0 + k * COLUMN + COLUMN * (i + 1) / (len(marked) + 1)
-            points.append((x, yv(tp.emotion or 0), tp.emotion or 0))
-    if len(points) > 1:
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
+            card = c.cards[tp.id]
+            slot = card.w / len(marked)
+            points[tp.id] = (card.x + slot * (i + 0.5), yv(tp.emotion or 0.0), k)
+            if slot < mark_w + 2:
+                crowded.add(k)
+    # Segments as a dict: in order, each once, found in constant time.
+    segments: dict[tuple[float, float, float, float], int] = {}
+    for tp in journey.touchpoints:
+        if tp.id not in points:
+            continue
+        xa, ya, ka = points[tp.id]
+        for step in tp.next:
+            if step.to not in points:
+                continue
+            xb, yb, kb = points[step.to]
+            if xb > xa and kb - ka <= 1:
+                segments.setdefault((xa, ya, xb, yb), ka)
+    if segments:
+        c.used.add("curve")
+        d = " ".join(f"M{xa:.1f},{ya:.1f} L{xb:.1f},{yb:.1f}" for xa, ya, xb, yb in segments)
         c.svg.append(
-            f'<polyline points="{path}" fill="none" stroke="{esc(t.accent)}" stroke-width="2"/>'
+            f'<path class="cv-curve" d="{d}" fill="none" stroke="{esc(t.accent)}" '
+            'stroke-width="2"/>'
         )
-    for x, y, e in points:
-        # the sign is in the shape too, not only the colour
-        mark = "▲" if e > 0 else "▼" if e < 0 else "●"
+    c.used.add("emotion")
+    # What a label must keep clear of, by stage column: a label stays in its column,
+    # so only its column's marks, labels and curve matter (and a journey of
+    # thousands of touchpoints costs no more than its stages do).
+    marks = {
+        ident: Box(x - mark_w / 2, y - MARK_FONT / 2, mark_w, MARK_FONT, "emotion-mark")
+        for ident, (x, y, _) in points.items()
+    }
+    blocked: dict[int, list[Box]] = {}
+    for ident, (_, _, k) in points.items():
+        blocked.setdefault(k, []).append(marks[ident])
+    lines: dict[int, list[tuple[float, float, float, float]]] = {}
+    for seg, ka in segments.items():
+        for k in (ka, ka + 1):
+            lines.setdefault(k, []).append(seg)
+    for tp in journey.touchpoints:
+        if tp.id not in points:
+            continue
+        x, y, k = points[tp.id]
+        e = tp.emotion or 0.0
         color = t.emotion_positive if e > 0 else t.emotion_negative if e < 0 else t.muted
+        text = _value(e)
+        lw = text_width(text, EMOTION_FONT)
+        mark = marks[tp.id]
+        # Beside the mark if there is room, else above, below or at a corner; clear
+        # of the curve if it can be, else on a patch of background over it; else
+        # (a crowd of points) only on hover.
+        beside, above, below = y - label_h / 2, mark.y - label_h, mark.y + mark.h
+        after, before = mark.x + mark.w + 1, mark.x - 1 - lw
+        tries = [
+            Box(bx, by, lw, label_h, "emotion", text)
+            for bx, by in (
+                (after, beside),
+                (before, beside),
+                (x - lw / 2, above),
+                (x - lw / 2, below),
+                (after, above),
+                (after, below),
+                (before, above),
+                (before, below),
+            )
+        ]
+        column = (x0 + k * COLUMN, x0 + (k + 1) * COLUMN)
+        free = [
+            b
+            for b in tries
+            if k not in crowded
+            and column[0] < b.x
+            and b.x + b.w < column[1]
+            and top < b.y
+            and b.y + b.h < top + height
+            and not any(b.overlaps(o) for o in blocked[k])
+        ]
+        clear = [b for b in free if not any(_crosses(b, seg) for seg in lines.get(k, []))]
+        spot = (clear or free)[0] if free else None
         c.svg.append(
-            f'<text x="{x:.1f}" y="{y + 5:.1f}" font-size="14" text-anchor="middle" '
-            f'style="fill:{esc(_css_color(color))}">{mark}</text>'
+            f'<g class="cv-point" id="canvas-emotion-{esc(tp.id)}">'
+            f"<title>{esc(tp.title)}: {text}</title>"
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{MARK_FONT / 2:g}" fill="{esc(t.background)}"/>'
+            f'<text x="{x:.1f}" y="{y + MARK_FONT * 0.36:.1f}" font-size="{MARK_FONT:g}" '
+            f'text-anchor="middle" style="fill:{esc(_css_color(color))}">{_feeling(e)}</text>'
         )
+        if spot is not None:
+            blocked[k].append(spot)
+            c.boxes.append(spot)
+            if not clear:
+                c.svg.append(
+                    f'<rect x="{spot.x - 1:.1f}" y="{spot.y + 1:.1f}" width="{spot.w + 2:.1f}" '
+                    f'height="{spot.h - 2:.1f}" fill="{esc(t.background)}"/>'
+                )
+            c.svg.append(
+                f'<text class="cv-value" x="{spot.x:.1f}" y="{spot.y + 0.8 * label_h:.1f}" '
+                f'font-size="{EMOTION_FONT:g}">{text}</text>'
+            )
+        c.svg.append("</g>")
     return height
+
+
+def _crosses(box: Box, seg: tuple[float, float, float, float]) -> bool:
+    """Whether the line segment passes through the box (Liang-Barsky clipping)."""
+    x1, y1, x2, y2 = seg
+    dx, dy = x2 - x1, y2 - y1
+    lo, hi = 0.0, 1.0
+    for p, q in (
+        (-dx, x1 - box.x),
+        (dx, box.x + box.w - x1),
+        (-dy, y1 - box.y),
+        (dy, box.y + box.h - y1),
+    ):
+        if p == 0:
+            if q < 0:
+                return False
+            continue
+        r = q / p
+        if p < 0:
+            lo = max(lo, r)
+        else:
+            hi = min(hi, r)
+        if lo > hi:
+            return False
+    return True
+
+
+# The legend: one cell per kind of thing this canvas draws, in a grid under it.
+LEGEND_CELL = 270.0
+LEGEND_SAMPLE = 58.0
+LEGEND_FONT = 10.5
+#: (kind, explanation) in the order the legend lists them; the kinds are what
+#: :func:`_card`, :func:`_emotion` and :func:`layout` put in ``Canvas.used``.
+LEGEND = (
+    ("touchpoint", "touchpoint the customer sees"),
+    ("backstage", "BACKSTAGE (dashed border): what the firm does behind the scenes"),
+    ("visibility", "line of visibility: the customer sees what is above it"),
+    ("firm", "the firm starts this touchpoint (proactive), not the customer"),
+    ("dead-end", "✖ DEAD END: no next step, everyone here is lost"),
+    ("trap", "⚠ TRAP: success can't be reached from here"),
+    ("unreachable", "UNREACHABLE (dotted border): no entry leads here"),
+    ("poor", "matters to customers, works poorly today"),
+    ("leave", "share of customers here who leave the journey"),
+    ("lost-step", "share of customers here who go to that lost outcome"),
+    ("success", "✔ SUCCESS outcome"),
+    ("lost", "✖ LOST outcome (octagon), with the share of all customers who end there"),
+    ("emotion", "how the customer feels, −2 to +2, under each card, value beside it"),
+    ("curve", "emotion curve: joins a step to the next; alternatives are not joined"),
+)
+
+
+def _legend_sample(kind: str, x: float, cy: float, t: Theme) -> tuple[list[str], float]:
+    """The sample of one legend entry, drawn as what it explains; and its width."""
+    w, h = LEGEND_SAMPLE - 12, 22.0
+    looks = {
+        "touchpoint": (_Look(t.touchpoint_fill, t.touchpoint_border), ""),
+        "backstage": (_Look(t.backstage_fill, t.backstage_border, dash=DASHED), ""),
+        "dead-end": (_Look(t.dead_fill, t.dead_border, BOLD), "✖"),
+        "trap": (_Look(t.trap_fill, t.trap_border, BOLD), "⚠"),
+        "unreachable": (_Look(t.touchpoint_fill, t.touchpoint_border, 2.0, DOTTED), ""),
+        "success": (_Look(t.success_fill, t.success_border, BOLD), "✔"),
+        "lost": (_Look(t.lost_fill, t.lost_border, BOLD, octagon=True), "✖"),
+    }
+    words = {
+        "poor": (POOR_MARK, "poor"),
+        "leave": ("↘ 35% leave", "loss"),
+        "lost-step": ("✖ 30% → Lost", "loss"),
+    }
+    out: list[str] = []
+    if kind in looks:
+        look, symbol = looks[kind]
+        stroke = f'stroke="{esc(look.border)}" stroke-width="{look.width:g}"{look.dash}'
+        if look.octagon:
+            out.append(
+                f'<polygon points="{_octagon(x, cy - h / 2, w, h, 6)}" '
+                f'fill="{esc(look.fill)}" {stroke}/>'
+            )
+        else:
+            out.append(
+                f'<rect x="{x:.1f}" y="{cy - h / 2:.1f}" width="{w:.1f}" height="{h:.1f}" '
+                f'rx="5" fill="{esc(look.fill)}" {stroke}/>'
+            )
+        if symbol:
+            out.append(
+                f'<text x="{x + w / 2:.1f}" y="{cy + 4:.1f}" font-size="11" font-weight="bold" '
+                f'text-anchor="middle" style="fill:{esc(_css_color(look.border))}">{symbol}</text>'
+            )
+        return out, LEGEND_SAMPLE
+    if kind == "visibility":
+        out.append(
+            f'<line x1="{x:.1f}" y1="{cy:.1f}" x2="{x + w:.1f}" y2="{cy:.1f}" '
+            f'stroke="{esc(t.text)}" stroke-width="2" stroke-dasharray="10 5"/>'
+        )
+        return out, LEGEND_SAMPLE
+    if kind == "curve":
+        pts = f"{x + 4:.1f},{cy + 5:.1f} {x + w / 2:.1f},{cy - 6:.1f} {x + w - 4:.1f},{cy + 2:.1f}"
+        out.append(
+            f'<polyline points="{pts}" fill="none" stroke="{esc(t.accent)}" stroke-width="2"/>'
+        )
+        return out, LEGEND_SAMPLE
+    if kind == "firm":
+        bh = BADGE_FONT * LINE + 2 * BADGE_PAD
+        bw = text_width(FIRM_BADGE, BADGE_FONT, bold=True) + 2 * BADGE_SIDE
+        out.append(
+            f'<rect class="cv-badge" x="{x:.1f}" y="{cy - bh / 2:.1f}" width="{bw:.1f}" '
+            f'height="{bh:.1f}" rx="{bh / 2:.1f}" fill="{esc(t.background)}" '
+            f'stroke="{esc(t.accent)}" stroke-width="1.4"/>'
+        )
+        out.append(
+            _text(x + BADGE_SIDE, cy - bh / 2 + BADGE_PAD, [FIRM_BADGE], BADGE_FONT, "firm", True)
+        )
+        return out, bw + 10
+    if kind == "emotion":
+        xx = x
+        for e in (2.0, 0.0, -2.0):
+            color = t.emotion_positive if e > 0 else t.emotion_negative if e < 0 else t.muted
+            out.append(
+                f'<text x="{xx + 6:.1f}" y="{cy + 5:.1f}" font-size="{MARK_FONT:g}" '
+                f'text-anchor="middle" style="fill:{esc(_css_color(color))}">{_feeling(e)}</text>'
+            )
+            out.append(
+                f'<text class="cv-value" x="{xx + 14:.1f}" y="{cy + 3.5:.1f}" '
+                f'font-size="{EMOTION_FONT:g}">{_value(e)}</text>'
+            )
+            xx += 14 + text_width(_value(e), EMOTION_FONT) + 8
+        return out, xx - x + 4
+    text, cls = words[kind]
+    size = FONT * 0.85
+    out.append(_text(x, cy - size * LINE / 2, [text], size, cls, True))
+    return out, text_width(text, size, bold=True) + 10
+
+
+def _legend(c: Canvas, y: float, width: float, t: Theme) -> float:
+    """The legend of what this canvas draws, and only that; return its height.
+
+    Built as the flow map's: each sample is the shape, line or mark it names,
+    with words beside every colour, so no meaning rests on colour alone.
+    """
+    items = [(kind, text) for kind, text in LEGEND if kind in c.used]
+    if not items:
+        return 0.0
+    columns = max(1, min(len(items), int((width - 2 * PAD - 16) // LEGEND_CELL)))
+    head = 12 * LINE + 2 * PAD
+    cells = []
+    for kind, text in items:
+        sample, sample_w = _legend_sample(kind, 0.0, 0.0, t)
+        del sample
+        lines = wrap(text, LEGEND_CELL - sample_w - 16, LEGEND_FONT)
+        cells.append((kind, text, sample_w, lines))
+    rows = [cells[i : i + columns] for i in range(0, len(cells), columns)]
+    heights = [max(26.0, max(len(x[3]) for x in row) * LEGEND_FONT * LINE + 8) for row in rows]
+    total = head + sum(heights) + PAD
+    out = [
+        f'<g class="cv-legend" id="canvas-legend">'
+        f'<rect x="{PAD}" y="{y:.1f}" width="{width - 2 * PAD:.1f}" height="{total:.1f}" rx="6" '
+        f'fill="{esc(t.background)}" stroke="{esc(t.stage_border)}"/>',
+        _text(PAD * 2, y + PAD, ["Legend"], 12, "row", True),
+    ]
+    c.boxes.append(Box(PAD * 2, y + PAD, text_width("Legend", 12, True), 12 * LINE, "legend"))
+    yy = y + head
+    for row, rh in zip(rows, heights, strict=True):
+        for col, (kind, text, sample_w, lines) in enumerate(row):
+            x = PAD * 2 + col * LEGEND_CELL
+            cy = yy + rh / 2
+            sample, _ = _legend_sample(kind, x, cy, t)
+            th = len(lines) * LEGEND_FONT * LINE
+            out.append(f'<g class="cv-legend-item" id="canvas-legend-{kind}">')
+            out.extend(sample)
+            out.append(_text(x + sample_w, cy - th / 2, lines, LEGEND_FONT, "legend"))
+            out.append("</g>")
+            c.boxes.append(Box(x, cy - 11, sample_w - 4, 22, "legend-sample", kind))
+            text_w = max(text_width(line, LEGEND_FONT) for line in lines)
+            c.boxes.append(Box(x + sample_w, cy - th / 2, text_w, th, "legend", text))
+        yy += rh
+    out.append("</g>")
+    c.svg.extend(out)
+    return total
 
 
 def _svg(c: Canvas, journey: Journey, t: Theme, kind: str, desc: str) -> str:
@@ -512,9 +928,12 @@ def _svg(c: Canvas, journey: Journey, t: Theme, kind: str, desc: str) -> str:
     style = (
         f".jm-canvas text {{ font-family: {_css_font(t.font)}; fill: {_css_color(t.text)}; }}"
         " .jm-canvas .cv-stage { fill: #ffffff; }"
-        f" .jm-canvas .cv-sub, .jm-canvas .cv-tick, .jm-canvas .cv-visibility {{ fill: {muted}; }}"
-        f" .jm-canvas .cv-tag {{ fill: {muted}; }}"
-        f" .jm-canvas .cv-tag-bad {{ fill: {_css_color(t.dead_border)}; }}"
+        f" .jm-canvas .cv-sub, .jm-canvas .cv-tick, .jm-canvas .cv-visibility,"
+        f" .jm-canvas .cv-tag, .jm-canvas .cv-unreachable {{ fill: {muted}; }}"
+        f" .jm-canvas .cv-dead {{ fill: {_css_color(t.dead_border)}; }}"
+        f" .jm-canvas .cv-trap, .jm-canvas .cv-poor {{ fill: {_css_color(t.trap_border)}; }}"
+        f" .jm-canvas .cv-lost, .jm-canvas .cv-loss {{ fill: {_css_color(t.lost_border)}; }}"
+        f" .jm-canvas .cv-success {{ fill: {_css_color(t.success_border)}; }}"
     )
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{c.width:.0f}" height="{c.height:.0f}" '
@@ -538,7 +957,7 @@ def canvas_svg(
     desc = (
         f"Journey canvas of {len(journey.touchpoints)} touchpoints in {len(journey.stages)} "
         f"stages: touchpoints, backstage, channels, owners, emotion, pain points and "
-        f"opportunities per stage."
+        f"opportunities per stage, and a legend of what it shows."
     )
     return _svg(c, journey, t, "canvas", desc)
 

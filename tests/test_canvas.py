@@ -41,7 +41,7 @@ def test_the_canvas_shows_every_stage_and_touchpoint_and_is_web_ready() -> None:
         assert all(w in text for w in tp.title.split()), tp.title
     for label in ("Backstage", "Channels", "Owners", "Emotion", "Pain points", "Opportunities"):
         assert label in text
-    assert "✕ LOST" in text and "DEAD END" in text  # not colour alone
+    assert "✖ LOST" in text and "✖ DEAD END" in text  # not colour alone
     assert "href" not in svg and "http://" not in svg.replace("http://www.w3.org/2000/svg", "")
     assert svg == canvas_svg(load(EXAMPLES / "candidate.yaml"))  # same bytes
 
@@ -187,9 +187,12 @@ def test_hostile_titles_and_theme_values_stay_text(tmp_path: Path) -> None:
     assert re.findall(r"([^{}]+)\{", style) == [
         ".jm-canvas text ",
         " .jm-canvas .cv-stage ",
-        " .jm-canvas .cv-sub, .jm-canvas .cv-tick, .jm-canvas .cv-visibility ",
-        " .jm-canvas .cv-tag ",
-        " .jm-canvas .cv-tag-bad ",
+        " .jm-canvas .cv-sub, .jm-canvas .cv-tick, .jm-canvas .cv-visibility,"
+        " .jm-canvas .cv-tag, .jm-canvas .cv-unreachable ",
+        " .jm-canvas .cv-dead ",
+        " .jm-canvas .cv-trap, .jm-canvas .cv-poor ",
+        " .jm-canvas .cv-lost, .jm-canvas .cv-loss ",
+        " .jm-canvas .cv-success ",
     ]
     assert "display:none" not in style
     fills = [e.get("fill") for e in root.iter(f"{SVG}rect")]
@@ -234,7 +237,13 @@ def test_the_example_canvases_mark_every_proactive_touchpoint() -> None:
         svg = canvas_svg(j)
         firm = [tp for tp in j.touchpoints if tp.initiative == "firm"]
         assert firm
-        assert svg.count('class="cv-badge"') == len(firm)
+        cards = _groups(ET.fromstring(svg), "canvas-tp-")
+        badged = {
+            i for i, g in cards.items() if g.find(f"{SVG}rect[@class='cv-badge']") is not None
+        }
+        assert badged == {tp.id for tp in firm}
+        assert "firm" in _legend(svg)  # the legend shows the very badge
+        assert svg.count('class="cv-badge"') == len(firm) + 1
 
 
 def _card_tops_and_visibility(svg: str) -> tuple[dict[str, float], float]:
@@ -242,13 +251,15 @@ def _card_tops_and_visibility(svg: str) -> tuple[dict[str, float], float]:
     ns = "{http://www.w3.org/2000/svg}"
     root = ET.fromstring(svg)
     tops = {}
-    for g in root.iter(f"{ns}g"):
-        ident = g.get("id", "")
-        if ident.startswith("canvas-tp-"):
-            rect = g.find(f"{ns}rect")
-            assert rect is not None
-            tops[ident.removeprefix("canvas-tp-")] = float(rect.get("y", "nan"))
-    [line] = [line for line in root.iter(f"{ns}line") if line.get("stroke-dasharray") == "10 5"]
+    for ident, g in _groups(root, "canvas-tp-").items():
+        tops[ident] = _outline(g)[1]
+    legend = root.find(f".//{ns}g[@id='canvas-legend']")
+    samples = set() if legend is None else set(legend.iter(f"{ns}line"))
+    [line] = [
+        line
+        for line in root.iter(f"{ns}line")
+        if line.get("stroke-dasharray") == "10 5" and line not in samples
+    ]
     return tops, float(line.get("y1", "nan"))
 
 
@@ -275,3 +286,264 @@ def test_important_but_poor_cards_carry_the_maps_mark() -> None:
         card = svg[svg.index(f'id="canvas-tp-{tp.id}"') :]
         card = card[: card.index("</g>")]
         assert (POOR_MARK in card) == (tp.id in poor), tp.id
+
+
+# --- One visual language with the flow map (#10) ----------------------------------------
+
+
+def _groups(root: ET.Element, prefix: str) -> dict[str, ET.Element]:
+    """The <g> elements whose id starts with ``prefix``, by the rest of their id."""
+    return {
+        (g.get("id") or "").removeprefix(prefix): g
+        for g in root.iter(f"{SVG}g")
+        if (g.get("id") or "").startswith(prefix)
+    }
+
+
+def _shape(g: ET.Element) -> ET.Element:
+    """A card's outline (or a legend sample's): its first rect or polygon."""
+    found = [e for e in g if e.tag in (f"{SVG}rect", f"{SVG}polygon")]
+    assert found, g.get("id")
+    return found[0]
+
+
+def _outline(g: ET.Element) -> tuple[float, float, float, float]:
+    """x, y, width and height of a card's outline, a rect or a polygon."""
+    shape = _shape(g)
+    if shape.tag == f"{SVG}rect":
+        return tuple(float(shape.get(k) or "nan") for k in ("x", "y", "width", "height"))  # type: ignore[return-value]
+    pts = [tuple(map(float, p.split(","))) for p in (shape.get("points") or "").split()]
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    return min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)
+
+
+def _words(g: ET.Element) -> str:
+    return " ".join(" ".join("".join(t.itertext()) for t in g.iter(f"{SVG}text")).split())
+
+
+def _legend(svg: str) -> dict[str, ET.Element]:
+    return _groups(ET.fromstring(svg), "canvas-legend-")
+
+
+def _emotion_text(e: float) -> str:
+    return "0" if e == 0 else f"{e:+g}".replace("-", "−")
+
+
+#: A trap that is no dead end (a loop with no way out), an unreachable touchpoint, a
+#: tiny drop-off, two ways in with emotion, and a stage without emotion before the last.
+EDGE = """\
+journey: edge
+entries: [web, shop]
+stages: [s1, s2, s3, s4]
+touchpoints:
+  - {id: web, stage: s1, title: Finds the website, emotion: 1, next: [{to: form, probability: 0.9996}]}
+  - {id: shop, stage: s1, title: Walks into the shop, emotion: -1, next: [form]}
+  - {id: form, stage: s2, title: Fills in a form, emotion: 2, next: [loop, quiet]}
+  - {id: loop, stage: s2, title: Goes round in circles, layer: backstage, next: [loop2]}
+  - {id: loop2, stage: s2, title: Asked again, next: [loop]}
+  - {id: quiet, stage: s3, title: Waits, next: [done, gone]}
+  - {id: orphan, stage: s3, title: A page nobody links to, next: [done]}
+  - {id: done, stage: s4, title: Signs, emotion: 1, next: [check]}
+  - {id: check, stage: s4, title: Checks the papers, layer: backstage, next: [won]}
+outcomes:
+  - {id: won, result: success, title: Signed up}
+  - {id: gone, result: lost, title: Gave up}
+"""
+
+
+def test_the_legend_lists_exactly_what_the_canvas_draws(make_journey: Make) -> None:
+    assert set(_legend(canvas_svg(make_journey(EDGE)))) == {
+        "touchpoint",
+        "backstage",
+        "visibility",
+        "trap",
+        "unreachable",
+        "leave",
+        "lost-step",
+        "success",
+        "lost",
+        "emotion",
+        "curve",
+    }
+    plain = make_journey(
+        "journey: j\nstages: [a]\ntouchpoints:\n  - {id: t, stage: a, next: [won]}\n"
+        "outcomes: [{id: won, result: success}]\n"
+    )
+    assert set(_legend(canvas_svg(plain))) == {"touchpoint", "success"}
+    # The candidate's only trap is a dead end, drawn and named as one: no trap entry.
+    candidate = set(_legend(canvas_svg(load(EXAMPLES / "candidate.yaml"))))
+    assert {"dead-end", "poor", "firm", "leave", "lost-step", "emotion", "curve"} <= candidate
+    assert "trap" not in candidate and "unreachable" not in candidate
+    observed = set(_legend(canvas_svg(load(EXAMPLES / "recruiting-observed.yaml"))))
+    assert observed == {"touchpoint", "backstage", "visibility", "lost-step", "success", "lost"}
+
+
+def test_legend_samples_are_drawn_as_the_cards_they_explain(make_journey: Make) -> None:
+    svg = canvas_svg(make_journey(EDGE))
+    root = ET.fromstring(svg)
+    cards, legend = _groups(root, "canvas-tp-"), _legend(svg)
+    for kind, card in (
+        ("touchpoint", "web"),
+        ("backstage", "check"),
+        ("trap", "loop2"),
+        ("unreachable", "orphan"),
+        ("success", "won"),
+        ("lost", "gone"),
+    ):
+        sample = _shape(legend[kind])
+        shape = _shape(cards[card])
+        assert sample.tag == shape.tag, kind  # the octagon is an octagon
+        for attr in ("fill", "stroke", "stroke-dasharray"):
+            assert sample.get(attr) == shape.get(attr), (kind, attr)
+    # words beside every colour: the legend says what each sample means
+    assert "TRAP" in _words(legend["trap"]) and "dotted" in _words(legend["unreachable"])
+    assert "dashed" in _words(legend["backstage"]) and "octagon" in _words(legend["lost"])
+
+
+def test_a_trap_and_a_dead_end_differ_in_colour_and_word(make_journey: Make) -> None:
+    from journeymap.themes import Theme
+
+    j = make_journey(
+        """\
+        journey: j
+        stages: [a]
+        touchpoints:
+          - {id: start, stage: a, next: [stuck, loop, won]}
+          - {id: stuck, stage: a}
+          - {id: loop, stage: a, next: [loop2]}
+          - {id: loop2, stage: a, next: [loop]}
+        outcomes: [{id: won, result: success}]
+        """
+    )
+    t = Theme()
+    cards = _groups(ET.fromstring(canvas_svg(j)), "canvas-tp-")
+    dead, trap = _shape(cards["stuck"]), _shape(cards["loop"])
+    assert (dead.get("fill"), dead.get("stroke")) == (t.dead_fill, t.dead_border)
+    assert (trap.get("fill"), trap.get("stroke")) == (t.trap_fill, t.trap_border)
+    assert dead.get("fill") != trap.get("fill")
+    assert "✖ DEAD END" in _words(cards["stuck"]) and "TRAP" not in _words(cards["stuck"])
+    assert "⚠ TRAP" in _words(cards["loop"]) and "DEAD END" not in _words(cards["loop"])
+    assert _shape(cards["start"]).get("fill") == t.touchpoint_fill
+
+
+def test_lost_outcomes_are_solid_octagons_with_their_share() -> None:
+    from journeymap import analyze
+    from journeymap.dot import percent
+
+    j = load(EXAMPLES / "candidate.yaml")
+    share = {leak.node: leak.share for leak in analyze(j).leaks if leak.kind == "outcome"}
+    cards = _groups(ET.fromstring(canvas_svg(j)), "canvas-tp-")
+    lost = [o for o in j.outcomes if o.result == "lost"]
+    assert lost
+    for o in lost:
+        shape = _shape(cards[o.id])
+        assert shape.tag == f"{SVG}polygon" and len((shape.get("points") or "").split()) == 8
+        assert shape.get("stroke-dasharray") is None  # dashed means backstage
+        assert float(shape.get("stroke-width") or 0) > 2  # bold
+        words = _words(cards[o.id])
+        assert words.startswith("✖ LOST")
+        assert f"{percent(share.get(o.id, 0.0))} of customers end here" in words
+    for o in j.outcomes:
+        if o.result == "success":
+            assert _shape(cards[o.id]).get("stroke-dasharray") is None
+
+
+def test_unreachable_touchpoints_are_dotted_and_say_so(make_journey: Make) -> None:
+    cards = _groups(ET.fromstring(canvas_svg(make_journey(EDGE))), "canvas-tp-")
+    dotted = _shape(cards["orphan"]).get("stroke-dasharray")
+    assert dotted and dotted != _shape(cards["loop"]).get("stroke-dasharray")
+    assert "UNREACHABLE from any entry" in _words(cards["orphan"])
+    assert _shape(cards["check"]).get("stroke-dasharray") == "5 3"  # backstage: dashed
+    for ident in ("web", "shop", "form", "quiet", "done"):
+        assert _shape(cards[ident]).get("stroke-dasharray") is None, ident
+        assert "UNREACHABLE" not in _words(cards[ident])
+
+
+def test_drop_off_reads_as_on_the_flow_map(make_journey: Make) -> None:
+    from journeymap import analyze
+    from journeymap.dot import percent
+
+    j = make_journey(EDGE)
+    cards = _groups(ET.fromstring(canvas_svg(j)), "canvas-tp-")
+    assert f"↘ {percent(0.0004)} leave" in _words(cards["web"])
+    assert "0% leave" not in _words(cards["web"])
+    assert "✖ → Gave up" in _words(cards["quiet"])  # a step to a lost outcome, unnumbered
+    for name in ("candidate", "client"):
+        j = load(EXAMPLES / f"{name}.yaml")
+        a = analyze(j)
+        cards = _groups(ET.fromstring(canvas_svg(j)), "canvas-tp-")
+        assert a.drop_off
+        for ident, p in a.drop_off.items():
+            assert f"↘ {percent(p)} leave" in _words(cards[ident]), ident
+    j = load(EXAMPLES / "recruiting-observed.yaml")
+    cards = _groups(ET.fromstring(canvas_svg(j)), "canvas-tp-")
+    assert "✖ 20% → Rejected" in _words(cards["screening-call"])  # 187 of 916
+
+
+@pytest.mark.parametrize("name", ["candidate", "client", "edge"])
+def test_emotion_points_sit_under_their_cards_with_their_value(name: str) -> None:
+    j = journey(EDGE) if name == "edge" else load(EXAMPLES / f"{name}.yaml")
+    root = ET.fromstring(canvas_svg(j))
+    cards, points = _groups(root, "canvas-tp-"), _groups(root, "canvas-emotion-")
+    felt = {tp.id: tp for tp in j.touchpoints if tp.emotion is not None}
+    assert felt and set(points) == set(felt)
+    for ident, g in points.items():
+        x, _, w, _ = _outline(cards[ident])
+        mark = next(t for t in g.iter(f"{SVG}text") if t.get("class") != "cv-value")
+        assert x < float(mark.get("x") or "nan") < x + w, ident
+        title = g.find(f"{SVG}title")
+        assert title is not None and felt[ident].title in (title.text or "")
+        value = _emotion_text(felt[ident].emotion or 0.0)
+        [label] = [t for t in g.iter(f"{SVG}text") if t.get("class") == "cv-value"]
+        assert label.text == value, ident
+    labels = [b for b in layout(j).boxes if b.kind == "emotion"]
+    no_overlaps(labels)
+
+
+def _segments(root: ET.Element) -> set[tuple[str, str]]:
+    """The emotion curve's segments, as pairs of touchpoint ids."""
+    at = {}
+    for ident, g in _groups(root, "canvas-emotion-").items():
+        circle = g.find(f"{SVG}circle")
+        assert circle is not None
+        at[(circle.get("cx"), circle.get("cy"))] = ident
+    out = set()
+    for path in root.iter(f"{SVG}path"):
+        if path.get("class") != "cv-curve":
+            continue
+        for x1, y1, x2, y2 in re.findall(
+            r"M([\d.]+),([\d.]+) L([\d.]+),([\d.]+)", path.get("d", "")
+        ):
+            out.add((at[(x1, y1)], at[(x2, y2)]))
+    return out
+
+
+def test_the_emotion_curve_joins_steps_not_alternatives_nor_silent_stages(
+    make_journey: Make,
+) -> None:
+    # Two ways in join the form; the form and the signing are two stages apart, with
+    # no emotion between them: no line across.
+    assert _segments(ET.fromstring(canvas_svg(make_journey(EDGE)))) == {
+        ("web", "form"),
+        ("shop", "form"),
+    }
+    j = load(EXAMPLES / "candidate.yaml")
+    segments = _segments(ET.fromstring(canvas_svg(j)))
+    entries = {tp.id for tp in j.touchpoints_in(j.stages[0].id)}
+    assert segments and not [s for s in segments if set(s) <= entries]
+    steps = {(tp.id, t.to) for tp in j.touchpoints for t in tp.next}
+    assert segments <= steps
+
+
+def test_a_journey_with_little_emotion_gets_a_short_row(make_journey: Make) -> None:
+    def emotion_row(values: list[int]) -> tuple[float, list[str]]:
+        tps = "".join(f"  - {{id: t{i}, stage: a, emotion: {e}}}\n" for i, e in enumerate(values))
+        j = make_journey(f"journey: j\nstages: [a]\ntouchpoints:\n{tps}")
+        root = ET.fromstring(canvas_svg(j))
+        ticks = [t.text or "" for t in root.iter(f"{SVG}text") if t.get("class") == "cv-tick"]
+        return layout(j).height, ticks
+
+    one, one_ticks = emotion_row([1])
+    full, full_ticks = emotion_row([2, -2])
+    assert one_ticks == ["+1", "0"] and full_ticks == ["+2", "+1", "0", "−1", "−2"]
+    assert one < full - 50
