@@ -168,7 +168,8 @@ def percent(p: float) -> str:
 
 def _emotion(e: float) -> str:
     face = "☺" if e > 0 else "☹" if e < 0 else "○"
-    return f"{face} {e:+g}".replace("+0", "0").replace("-", "−")
+    sign = "" if e == 0 else "+" if e > 0 else "−"
+    return f"{face} {sign}{abs(e):g}"
 
 
 #: The mark of a touchpoint that matters to customers but works poorly (the finding
@@ -480,7 +481,8 @@ def _legend_items(
                 "✖ DEAD END: no next step, everyone here is lost",
             )
         )
-    if a.traps:
+    # A dead end is a trap too, but drawn and named as a dead end only.
+    if set(a.traps) - set(a.dead_ends):
         items.append(
             (
                 ("node", "box", "rounded,filled,bold", theme.trap_fill, theme.trap_border, "⚠"),

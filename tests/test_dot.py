@@ -294,3 +294,25 @@ def test_an_undeclared_step_back_keeps_its_own_colour(make_journey: Make) -> Non
     back = _edge_line(dot, "interview", "start")
     assert get_theme(None).undeclared_edge in back
     assert get_theme(None).rework_edge not in back
+
+
+def test_emotion_keeps_its_sign_and_the_legend_names_only_what_is_drawn(
+    make_journey: Make,
+) -> None:
+    from journeymap.dot import _emotion
+
+    assert [_emotion(e) for e in (0, 0.5, -0.5, 2)] == ["○ 0", "☺ +0.5", "☹ −0.5", "☺ +2"]
+    # A trap that is no dead end (a loop that never reaches success) is drawn and
+    # explained as a trap; a journey whose only trap is a dead end explains none.
+    looping = make_journey(
+        "journey: t\nstages: [a]\ntouchpoints:\n  - {id: x, stage: a, next: [z, ok]}\n"
+        "  - {id: z, stage: a, next: [z2]}\n  - {id: z2, stage: a, next: [z]}\n"
+        "outcomes: [{id: ok, result: success}]\n"
+    )
+    assert "⚠ TRAP" in to_dot(looping)
+    only_dead_end = make_journey(
+        "journey: d\nstages: [a]\ntouchpoints:\n  - {id: x, stage: a, next: [y, ok]}\n"
+        "  - {id: y, stage: a}\noutcomes: [{id: ok, result: success}]\n"
+    )
+    dot = to_dot(only_dead_end)
+    assert "DEAD END" in dot and "TRAP" not in dot
