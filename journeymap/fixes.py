@@ -278,7 +278,7 @@ def _refine(
         open_items = np.flatnonzero(~known & ~hopeless)
         if not len(open_items):
             return
-        best_open = open_items[np.lexsort((open_items, -high[open_items]))[0]]
+        best_open = _largest_first(open_items, high[open_items])
         bound = high[best_open]
         settled = np.count_nonzero(known & (low >= bound))
         if settled >= CERTAIN or bound <= 0 or solves >= REFINE_MAX:
@@ -307,6 +307,20 @@ def _refine(
         low[same] = gain
         high[same] = gain
         known[same] = True
+
+
+def _largest_first(items: NDArray[np.int64], values: Floats) -> int:
+    """The first of ``items`` (ascending) whose value is the largest, NaN counted last.
+
+    What ``items[np.lexsort((items, -values))[0]]`` gives, in a few passes instead
+    of a sort: :func:`_refine` picks one this way per solve, among the 100,000s of
+    items of a big journey (the sorts took 0.15 s in all, on 100,000 touchpoints).
+    """
+    negated = -values
+    known = ~np.isnan(negated)
+    if not known.any():
+        return int(items[0])
+    return int(items[np.flatnonzero(known & (negated == negated[known].min()))[0]])
 
 
 def _system(solution: Solution, members: NDArray[np.int64]) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from journeymap import fixes
 from journeymap.analysis import Analysis, analyze
@@ -250,3 +251,19 @@ def test_from_one_entry_the_gains_are_that_entry_s_success_probability() -> None
         changed = _brute_force_journey(journey, fix)
         after = analyze(changed).success_probability[entry]
         assert fix.gain == pytest.approx(after - before, abs=1e-9), fix
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([0.0, -0.0, 0.25, 1.0, 2.0, np.nan, np.inf, -np.inf]),
+        min_size=1,
+        max_size=12,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_largest_first_picks_what_the_sort_picked(values: list[float], rng: Any) -> None:
+    """_refine's pick without a sort: the item a lexsort put first, ties and NaN included."""
+    items = np.asarray(sorted(rng.sample(range(1000), len(values))), dtype=np.int64)
+    gains = np.asarray(values, dtype=np.float64)
+    assert fixes._largest_first(items, gains) == items[np.lexsort((items, -gains))[0]]
