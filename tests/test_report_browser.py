@@ -298,3 +298,24 @@ def test_nothing_from_a_theme_runs(cli: Run, tmp_path: Path, page: Any) -> None:
     assert page.locator("script").count() == 1
     assert page.title() == HOSTILE
     assert page.locator("h1").inner_text() == HOSTILE
+
+
+def test_printed_it_starts_on_page_1_and_keeps_headings_with_their_maps(
+    cli: Run, tmp_path: Path, page: Any
+) -> None:
+    out = make_report(cli, tmp_path, ROOT / "journeys" / "candidate.yaml")
+    page.goto(out.as_uri())
+    page.emulate_media(media="print")
+    for paper in ("A4", "A3"):
+        pdf = page.pdf(format=paper, print_background=True)
+        texts = [p.extract_text() for p in pypdf.PdfReader(BytesIO(pdf)).pages]
+        # Page 1 holds the journey, not only the report's header; the on-screen menu
+        # is not printed.
+        assert "Candidate journey" in texts[0] and "Summary" in texts[0], paper
+        assert "↑ Top" not in texts[0], paper
+        # The canvas heading is on the page that draws the canvas (its row labels).
+        where = [i for i, t in enumerate(texts) if "The journey canvas" in t]
+        assert len(where) == 1, paper
+        assert "Backstage" in texts[where[0]] and "Touchpoints" in texts[where[0]], paper
+        heading = [i for i, t in enumerate(texts) if "The journey map" in t]
+        assert heading and "Legend" in texts[heading[0]], paper  # the flow map with it
