@@ -36,6 +36,12 @@ LOST_PATHS = 10
 #: How many fixes the report lists (all of them are in ``analyze --format json``).
 FIX_FIRST = 5
 SEVERITY_ORDER = ("error", "warning", "info")
+#: Rows of a list the report shows at most (leaks, one rule's findings, handoffs);
+#: ``journeymap analyze --format json`` has them all.
+LONG_LIST = 300
+#: Touchpoints the inventory shows before "Show all" (all of them when printed or
+#: without JavaScript; sorting and filtering always use them all).
+INVENTORY_PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,9 @@ class _Section:
     checklist: list[CheckItem]  # what a journey of its kind should have, and what covers it
     # The journey against an event log (report --log), or None.
     observed: Conformance | None = None
+    # Too many touchpoints to draw one by one: flow_svg is the stage overview.
+    overview: bool = False
+    handoffs_total: int = 0  # all handoffs; ``handoffs`` keeps the LONG_LIST largest
 
     @property
     def empty_columns(self) -> frozenset[str]:
@@ -413,22 +422,35 @@ def _stages(j: Journey) -> list[dict[str, Any]]:
     return rows
 
 
-def _handoffs(j: Journey, a: Analysis) -> list[dict[str, Any]]:
-    """The handoffs the analysis found, each with the transitions that make it.
+def _handoffs(j: Journey, a: Analysis) -> tuple[list[dict[str, Any]], int]:
+    """The handoffs the analysis found, each with the transitions that make it, and how many.
 
     Which touchpoints hand customers over is the ``handoff`` finding's call (one
     rule, in findings.py); the report only spells out where to, and the wait.
+    Past :data:`LONG_LIST` of them, the ones most customers pass through (expected
+    visits times the transition's share), still in file order: a journey of
+    10,000 touchpoints has tens of thousands, a table of megabytes no one reads.
     """
     out = []
+    weight: list[float] = []
     subjects = {f.subject for f in a.findings if f.rule == "handoff"}
+    index = a.flow.index
+    visits = a.visits
     for tp in j.touchpoints:  # in file order, as the journey reads
         if tp.id not in subjects:
             continue
-        for t in tp.next:
+        shares, _ = tp.shares()
+        at = float(visits[index[tp.id]]) if len(visits) else 0.0
+        for t, p in zip(tp.next, shares, strict=True):
             nxt = j.nodes[t.to]
             if isinstance(nxt, Touchpoint) and nxt.owner and nxt.owner != tp.owner:
                 out.append({"source": tp, "target": nxt, "transition": t})
-    return out
+                weight.append(at * p if math.isfinite(at) else 0.0)
+    total = len(out)
+    if total > LONG_LIST:
+        keep = sorted(sorted(range(total), key=lambda i: -weight[i])[:LONG_LIST])
+        out = [out[i] for i in keep]
+    return out, total
 
 
 def _link_cards(svg: str, anchor: str) -> str:
@@ -489,7 +511,9 @@ def _sections(
     observed: Mapping[str, Conformance] | None = None,
 ) -> list[_Section]:
     from .dot import Observed
+    from .overview import OVERVIEW_FROM, overview_svg
     from .rendering import VIEWS, render
+    from .themes import get_theme
 
     many = len(journeys) > 1
     sections = []
@@ -499,14 +523,21 @@ def _sections(
         lost = find_paths(j, to="lost", limit=LOST_PATHS, analysis=a)
         seen = (observed or {}).get(j.journey)
         overlay = None if seen is None else Observed({(p.src, p.dst): p.count for p in seen.pairs})
-        svg = render(
-            j, "svg", theme=theme, analysis=a, links=f"#tp-{prefix}{{id}}", observed=overlay
-        )
+        # A journey of thousands of touchpoints gets its stages drawn, not a map of tens
+        # of megabytes that no browser opens in time (journeymap render still draws it).
+        big = len(j.touchpoints) >= OVERVIEW_FROM
+        if big:
+            svg = overview_svg(j, a, get_theme(theme)).encode("utf-8")
+        else:
+            svg = render(
+                j, "svg", theme=theme, analysis=a, links=f"#tp-{prefix}{{id}}", observed=overlay
+            )
         canvas = ""
-        if "canvas" in VIEWS:
+        if "canvas" in VIEWS and not big:
             raw = render(j, "svg", view="canvas", theme=theme, analysis=a)
             canvas = _inline_svg(raw, f"svg-{j.journey}--canvas-")
             canvas = _link_cards(canvas, f"tp-{prefix}")
+        handoffs, handoffs_total = _handoffs(j, a)
         groups = [
             (sev, _by_rule([f for f in a.findings if f.severity == sev]))
             for sev in SEVERITY_ORDER
@@ -521,9 +552,10 @@ def _sections(
                 flow_svg=_inline_svg(svg, f"svg-{j.journey}--flow-"),
                 canvas_svg=canvas,
                 quadrant_svg=quadrant_svg(j, prefix),
-                emotion_svg=emotion_svg(j),
+                emotion_svg="" if big else emotion_svg(j),
                 stages=_stages(j),
-                handoffs=_handoffs(j, a),
+                handoffs=handoffs,
+                handoffs_total=handoffs_total,
                 no_owner=[
                     tp
                     for f in a.findings
@@ -541,6 +573,7 @@ def _sections(
                 service=_service(j, a),
                 checklist=checklist(j, config),
                 observed=seen,
+                overview=big,
             )
         )
     return sections
@@ -723,6 +756,8 @@ def _render(
             many=len(sections) > 1,
             severities=SEVERITY_ORDER,
             rules={rule: what for rule, (_, what) in RULES.items()},
+            long=LONG_LIST,
+            page=INVENTORY_PAGE,
         )
     except JourneyError:
         raise

@@ -32,7 +32,11 @@
           if (order === 0) { return a.i - b.i; }
           return ascending ? order : -order;
         });
-        keyed.forEach(function (k) { table.appendChild(k.group); });
+        var page = parseInt(table.getAttribute("data-page") || "0", 10);
+        keyed.forEach(function (k, position) {
+          table.appendChild(k.group);
+          if (page) { k.group.classList.toggle("later", position >= page); }
+        });
       }
       th.addEventListener("click", sort);
       th.addEventListener("keydown", function (e) {
@@ -52,6 +56,8 @@
     input.addEventListener("input", function () {
       var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
       var shown = 0;
+      // While filtering, every match shows, not only those on the first page.
+      table.classList.toggle("paged", !words.length && table.getAttribute("data-paged") === "1");
       Array.prototype.forEach.call(table.tBodies, function (group) {
         var text = group.textContent.toLowerCase();
         group.hidden = !words.every(function (w) { return text.indexOf(w) !== -1; });
@@ -60,4 +66,28 @@
       if (count) { count.textContent = words.length ? shown + " of " + table.tBodies.length + " shown" : ""; }
     });
   });
+  function showAll(table) {
+    table.setAttribute("data-paged", "0");
+    table.classList.remove("paged");
+    var more = document.getElementById(table.id.replace(/^inv-/, "more-"));
+    if (more) { more.hidden = true; }
+  }
+  document.querySelectorAll("button.show-all").forEach(function (button) {
+    button.addEventListener("click", function () {
+      showAll(document.getElementById(button.getAttribute("data-table")));
+    });
+  });
+  // A link to a touchpoint past the first page (from a finding, the map, a leak)
+  // shows the whole inventory, then goes there.
+  function reveal() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var target = id && document.getElementById(id);
+    var table = target && target.closest && target.closest("table.paged");
+    if (table && target.classList.contains("later")) {
+      showAll(table);
+      target.scrollIntoView();
+    }
+  }
+  window.addEventListener("hashchange", reveal);
+  reveal();
 })();
