@@ -16,8 +16,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 from .analysis import Analysis, analyze
@@ -25,7 +26,17 @@ from .dot import POOR_MARK, percent
 from .model import Journey, Outcome, Stage, Touchpoint
 from .themes import Theme, get_theme, read_logo
 
-__all__ = ["Box", "Canvas", "canvas_svg", "layout", "text_width", "worksheet_svg", "wrap"]
+__all__ = [
+    "Box",
+    "Canvas",
+    "Sheet",
+    "canvas_svg",
+    "layout",
+    "text_width",
+    "worksheet_sheets",
+    "worksheet_svg",
+    "wrap",
+]
 
 FONT_FILES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -429,22 +440,17 @@ def layout(
     journey: Journey,
     analysis: Analysis | None = None,
     theme: Theme | None = None,
-    *,
-    blank: bool = False,
-    stages: list[Stage] | None = None,
-    prefill: bool = False,
 ) -> Canvas:
-    """Place everything; ``blank`` draws a worksheet with room for sticky notes
-    (with the journey's touchpoints already in it when ``prefill``)."""
+    """Place everything on the canvas (the worksheet has its own, :func:`_sheet`)."""
     t = theme or get_theme(None)
     a = analysis or analyze(journey)
-    cols = stages or list(journey.stages)
+    cols = list(journey.stages)
     c = Canvas(
         poor=frozenset(f.subject for f in a.findings if f.rule == "important-but-poor"),
         lost_share={leak.node: leak.share for leak in a.leaks if leak.kind == "outcome"},
     )
     x0 = LABEL + PAD
-    width = x0 + COLUMN * len(cols) + (0 if blank or not journey.outcomes else COLUMN) + PAD
+    width = x0 + COLUMN * len(cols) + (COLUMN if journey.outcomes else 0) + PAD
     y = PAD
     logo = _logo(t.logo)
     room = LOGO_W + PAD if logo else 0.0
@@ -460,7 +466,7 @@ def layout(
         Box(PAD, y, width - 2 * PAD - room, len(title) * 24 * LINE, "heading", journey.title)
     )
     y += len(title) * 24 * LINE
-    if journey.persona and not blank:
+    if journey.persona:
         who = journey.persona.name or "Persona"
         text = f"Persona: {who}" + (
             f" — {journey.persona.description}" if journey.persona.description else ""
@@ -482,7 +488,7 @@ def layout(
         )
         lines = wrap(f"{k + 1}. {s.title}", COLUMN - 2 * PAD, 14, True)
         c.svg.append(_text(x + PAD, y + PAD, lines, 14, "stage", bold=True))
-    if not blank and journey.outcomes:
+    if journey.outcomes:
         x = x0 + len(cols) * COLUMN
         c.svg.append(
             f'<rect x="{x + 2:.1f}" y="{y:.1f}" width="{COLUMN - 4:.1f}" height="{head_h:.1f}" '
@@ -490,16 +496,16 @@ def layout(
         )
         c.svg.append(_text(x + PAD, y + PAD, ["Outcomes"], 14, "stage", bold=True))
     y += head_h + PAD
-    tps = {s.id: [] if blank and not prefill else journey.touchpoints_in(s.id) for s in cols}
+    tps = {s.id: journey.touchpoints_in(s.id) for s in cols}
     every = [tp for s in cols for tp in tps[s.id]]
     present = {
         "front": True,
-        "back": blank or any(tp.layer == "backstage" for tp in every),
-        "channels": blank or any(tp.channel for tp in every),
-        "owners": blank or any(tp.owner for tp in every),
-        "emotion": blank or any(tp.emotion is not None for tp in every),
-        "pain": blank or any(tp.pain_points for tp in every),
-        "opportunities": blank or any(tp.opportunities for tp in every),
+        "back": any(tp.layer == "backstage" for tp in every),
+        "channels": any(tp.channel for tp in every),
+        "owners": any(tp.owner for tp in every),
+        "emotion": any(tp.emotion is not None for tp in every),
+        "pain": any(tp.pain_points for tp in every),
+        "opportunities": any(tp.opportunities for tp in every),
     }
     for row, label in ROWS:
         if not present[row]:
@@ -507,11 +513,8 @@ def layout(
         top = y
         start = len(c.svg)
         height = 0.0
-        if blank:
-            height = 150.0 if row in ("front", "back", "pain", "opportunities") else 70.0
-        if row in ("front", "back") and (every or not blank):
-            # Cards above or below the line of visibility by their layer, on the
-            # canvas and on a prefilled worksheet alike.
+        if row in ("front", "back"):
+            # Cards above or below the line of visibility by their layer.
             for k, s in enumerate(cols):
                 yy = top + PAD
                 for tp in tps[s.id]:
@@ -521,8 +524,8 @@ def layout(
                         )
                         yy += 8
                 height = max(height, yy - top)
-        if blank or row == "back":
-            pass  # a worksheet's other rows are room for sticky notes
+        if row == "back":
+            pass  # its cards are placed above
         elif row == "front":
             if journey.outcomes:
                 yy = top + PAD
@@ -555,7 +558,7 @@ def layout(
             f'stroke="{esc(t.stage_border)}"/>',
             _text(PAD * 1.5, top + PAD, wrap(label, LABEL - PAD, 12, True), 12, "row", True),
         ]
-        for k in range(1, len(cols) + (0 if blank or not journey.outcomes else 1)):
+        for k in range(1, len(cols) + (1 if journey.outcomes else 0)):
             xk = x0 + k * COLUMN
             band.append(
                 f'<line x1="{xk:.1f}" y1="{top:.1f}" x2="{xk:.1f}" y2="{top + height:.1f}" '
@@ -573,9 +576,8 @@ def layout(
             c.svg.append(_text(PAD * 1.5, y + 2, ["line of visibility"], 10, "visibility"))
             c.used.add("visibility")
         y += 4
-    if not blank:
-        legend = _legend(c, y + PAD, width, t)
-        y += legend + PAD if legend else 0.0
+    legend = _legend(c, y + PAD, width, t)
+    y += legend + PAD if legend else 0.0
     c.width, c.height = width, y + PAD
     return c
 
@@ -921,7 +923,15 @@ def _legend(c: Canvas, y: float, width: float, t: Theme) -> float:
     return total
 
 
-def _svg(c: Canvas, journey: Journey, t: Theme, kind: str, desc: str) -> str:
+def _svg(
+    c: Canvas,
+    journey: Journey,
+    t: Theme,
+    kind: str,
+    desc: str,
+    size_mm: tuple[float, float] | None = None,
+) -> str:
+    """The SVG document; ``size_mm`` gives its size on paper (a worksheet's sheet)."""
     ident = esc(f"canvas-{journey.journey}")
     # CSS-escaped first, then XML-escaped: it sits in an SVG <style> element
     muted = _css_color(t.muted)
@@ -935,9 +945,15 @@ def _svg(c: Canvas, journey: Journey, t: Theme, kind: str, desc: str) -> str:
         f" .jm-canvas .cv-lost, .jm-canvas .cv-loss {{ fill: {_css_color(t.lost_border)}; }}"
         f" .jm-canvas .cv-success {{ fill: {_css_color(t.success_border)}; }}"
     )
+    size = (
+        f'width="{size_mm[0]:.2f}mm" height="{size_mm[1]:.2f}mm"'
+        if size_mm
+        else f'width="{c.width:.0f}" height="{c.height:.0f}"'
+    )
+    box = f"{c.width:.2f} {c.height:.2f}" if size_mm else f"{c.width:.0f} {c.height:.0f}"
     head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{c.width:.0f}" height="{c.height:.0f}" '
-        f'viewBox="0 0 {c.width:.0f} {c.height:.0f}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" {size} '
+        f'viewBox="0 0 {box}" role="img" '
         f'aria-labelledby="{ident}-title {ident}-desc" id="{ident}" class="jm-canvas">'
         f'<title id="{ident}-title">{esc(t.title or journey.title)} ({kind})</title>'
         f'<desc id="{ident}-desc">{esc(desc)}</desc>'
@@ -962,19 +978,304 @@ def canvas_svg(
     return _svg(c, journey, t, "canvas", desc)
 
 
-def worksheet_svg(
+# --- The workshop worksheet ---------------------------------------------------------
+
+#: A 76 mm sticky note with a little room around it.
+NOTE_MM = 80.0
+#: The drawing unit on screen: one CSS pixel, in mm.
+SCREEN_UNIT = 25.4 / 96
+#: The smallest drawing unit on paper, in mm: card tags (9.2 units) at 8 pt.
+MIN_UNIT = 0.31
+WRITE_MM = 12.0  # at least, a row to write in (channels, owners): a line of handwriting
+FIELD_MM = 8.0  # at least, one line to write on in the persona box
+LEVEL_MM = 6.0  # at least, one step of the emotion scale
+#: The worksheet's rows: the canvas' rows, and what each is for.
+NOTE_ROWS = ("front", "back", "pain", "opportunities")
+WRITE_ROWS = ("channels", "owners")
+DATE_LINE = "Date: ____________________"
+CARD_W = 200.0  # the narrowest card set side by side with another in a wide cell
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of a worksheet: its SVG and the stages it holds (1-based, of ``total``)."""
+
+    svg: str
+    number: int
+    count: int
+    first: int
+    last: int
+    total: int
+    width_mm: float
+    height_mm: float
+    unit: float  # mm per drawing unit: the type scale the sheet was set at
+    # Why the stages are on several sheets: "width" (not side by side with cells a
+    # sticky note wide) or "height" (the cards not at 8 pt); "" on one sheet.
+    split: str = ""
+
+    @property
+    def caption(self) -> str:
+        """Which stages this sheet holds and where the rest are: "" on a single sheet."""
+        if self.count == 1:
+            return ""
+        held = (
+            f"stage {self.first}" if self.first == self.last else f"stages {self.first}-{self.last}"
+        )
+        parts = [f"Sheet {self.number} of {self.count}: {held} of {self.total}"]
+        if self.number > 1:
+            parts.append(f"continued from sheet {self.number - 1}")
+        if self.number < self.count:
+            parts.append(f"continues on sheet {self.number + 1}")
+        return ", ".join(parts)
+
+
+def _split(n: int, per_sheet: int) -> list[tuple[int, int]]:
+    """``n`` stages in as few sheets as hold ``per_sheet`` each, as even as can be:
+    (first, last) per sheet, 0-based and inclusive (10 on sheets of 9 is 5 + 5, not 9 + 1)."""
+    count = max(1, math.ceil(n / max(1, per_sheet)))
+    size, more = divmod(n, count)
+    out, start = [], 0
+    for k in range(count):
+        end = start + size + (1 if k < more else 0)
+        out.append((start, end - 1))
+        start = end
+    return out
+
+
+def _persona_box(c: Canvas, journey: Journey | None, y: float, width: float, unit: float) -> float:
+    """The persona the journey is for, or labelled lines to write it in; return the height.
+
+    A workshop starts by agreeing whose journey it maps: the box is there with or
+    without a persona in the file, and filled from it when there is one.
+    """
+    inner = width - 4 * PAD
+    parts = ['<g class="cv-persona" id="worksheet-persona">']
+    persona = journey.persona if journey is not None else None
+    yy = y + PAD
+    if persona is not None:
+        name = wrap(f"Persona: {persona.name}", inner, 14, bold=True)
+        parts.append(_text(PAD * 2, yy, name, 14, "persona", True))
+        yy += len(name) * 14 * LINE
+        if persona.description:
+            lines = wrap(persona.description, inner, 12)
+            parts.append(_text(PAD * 2, yy, lines, 12, "persona"))
+            yy += len(lines) * 12 * LINE
+    else:
+        field_h = max(13 * LINE + 10, FIELD_MM / unit)
+        for label in ("Persona: who is travelling this journey?", "What do they want?"):
+            lw = text_width(label, 13, bold=True)
+            base = yy + field_h - 6
+            parts.append(_text(PAD * 2, base - 13 * LINE, [label], 13, "persona", True))
+            parts.append(
+                f'<line class="cv-write" x1="{PAD * 2 + lw + 8:.1f}" y1="{base:.1f}" '
+                f'x2="{width - PAD * 2:.1f}" y2="{base:.1f}" stroke="#7b8794" stroke-width="1"/>'
+            )
+            yy += field_h
+    height = yy + PAD - y
+    parts.insert(
+        1,
+        f'<rect x="{PAD}" y="{y:.1f}" width="{width - 2 * PAD:.1f}" height="{height:.1f}" '
+        f'rx="6" fill="#ffffff" stroke="#7b8794"/>',
+    )
+    parts.append("</g>")
+    c.svg.extend(parts)
+    return height
+
+
+def _scale(c: Canvas, x0: float, right: float, top: float, unit: float, t: Theme) -> float:
+    """The emotion row's scale: −2 to +2, each level a face and a number at the row's
+    left and a faint guide line across the cells to put a dot on; return the height."""
+    step = max(EMOTION_FONT * LINE + 6, LEVEL_MM / unit)
+    head = PAD + 6
+    c.svg.append('<g class="cv-scale" id="worksheet-emotion-scale">')
+    for i, level in enumerate((2, 1, 0, -1, -2)):
+        yl = top + head + i * step
+        color = t.emotion_positive if level > 0 else t.emotion_negative if level < 0 else t.muted
+        c.svg.append(
+            f'<line class="cv-guide" x1="{x0:.1f}" y1="{yl:.1f}" x2="{right:.1f}" y2="{yl:.1f}" '
+            f'stroke="{esc(t.stage_border)}" stroke-dasharray="2 4"/>'
+        )
+        c.svg.append(
+            f'<text class="cv-level" data-level="{level}" x="{x0 - 6:.1f}" y="{yl + 4:.1f}" '
+            f'font-size="12" text-anchor="end"><tspan style="fill:{esc(_css_color(color))}">'
+            f"{_feeling(level)}</tspan> {_value(level)}</text>"
+        )
+    c.svg.append("</g>")
+    return head * 2 + 4 * step
+
+
+def _sheet(
+    journey: Journey,
+    cols: list[Stage],
+    first: int,
+    t: Theme,
+    a: Analysis,
+    *,
+    prefill: bool,
+    persona: Journey | None,
+    unit: float,
+    width: float | None,
+    note_mm: float | None,
+    extra: float,
+    caption: str,
+) -> tuple[Canvas, dict[str, float]]:
+    """One sheet's layout in drawing units (``unit`` mm each); ``width`` fills the
+    sheet (else the columns are a note wide), ``extra`` is shared among the note rows.
+    Return it and where each row is, for the tests' sake."""
+    c = Canvas(
+        poor=frozenset(f.subject for f in a.findings if f.rule == "important-but-poor"),
+        lost_share={leak.node: leak.share for leak in a.leaks if leak.kind == "outcome"},
+    )
+    x0 = LABEL + PAD
+    note = (note_mm or 0.0) / unit
+    col = (width - x0 - PAD) / len(cols) if width is not None else note
+    width = width if width is not None else x0 + col * len(cols) + PAD
+    y = PAD
+    logo = _logo(t.logo)
+    room = LOGO_W + PAD if logo else 0.0
+    if logo:
+        c.svg.append(
+            f'<image x="{width - PAD - LOGO_W:.1f}" y="{y:.1f}" width="{LOGO_W}" '
+            f'height="{LOGO_H}" preserveAspectRatio="xMaxYMin meet" href="{esc(logo)}"/>'
+        )
+    date_w = text_width(DATE_LINE, 12)
+    c.svg.append(
+        f'<text class="cv-date" x="{width - PAD - room:.1f}" y="{y + 24 * LINE * 0.7:.1f}" '
+        f'font-size="12" text-anchor="end">{DATE_LINE}</text>'
+    )
+    title = wrap(t.title or journey.title, width - 2 * PAD - room - date_w - 20, 24, bold=True)
+    c.svg.append(_text(PAD, y, title, 24, "heading", bold=True))
+    y += len(title) * 24 * LINE
+    if caption:
+        c.svg.append(_text(PAD, y, [caption], 13, "sheet", True))
+        y += 13 * LINE
+    y += PAD
+    y += _persona_box(c, persona, y, width, unit) + PAD
+    head_lines = max(
+        len(wrap(f"{first + k}. {s.title}", col - 2 * PAD, 14, True)) for k, s in enumerate(cols)
+    )
+    head_h = head_lines * 14 * LINE + 2 * PAD
+    for k, s in enumerate(cols):
+        x = x0 + k * col
+        c.svg.append(
+            f'<rect x="{x + 2:.1f}" y="{y:.1f}" width="{col - 4:.1f}" height="{head_h:.1f}" '
+            f'rx="6" fill="{esc(t.accent)}"/>'
+        )
+        lines = wrap(f"{first + k}. {s.title}", col - 2 * PAD, 14, True)
+        c.svg.append(_text(x + PAD, y + PAD, lines, 14, "stage", bold=True))
+    y += head_h + PAD
+    share = extra / len(NOTE_ROWS)
+    rows: dict[str, float] = {}
+    for row, label in ROWS:
+        top = y
+        start = len(c.svg)
+        if row in NOTE_ROWS:
+            height = max(note, 40.0)
+        elif row in WRITE_ROWS:
+            height = max(50.0, WRITE_MM / unit)
+        else:
+            height = _scale(c, x0, x0 + col * len(cols), top, unit, t)
+        if prefill and row in ("front", "back"):
+            # Cards above or below the line of visibility by their layer, as on the
+            # canvas; side by side in a cell wide enough for more than one, each
+            # under the shortest pile, so a stage of many cards stays short.
+            across = max(1, int((col - 2 * PAD + 8) // (CARD_W + 8)))
+            card_w = (col - 2 * PAD + 8) / across - 8
+            for k, s in enumerate(cols):
+                piles = [top + PAD] * across
+                for tp in journey.touchpoints_in(s.id):
+                    if (tp.layer == "backstage") == (row == "back"):
+                        i = piles.index(min(piles))
+                        x = x0 + k * col + PAD + i * (card_w + 8)
+                        piles[i] += _card(c, x, piles[i], card_w, tp, a, t, journey) + 8
+                height = max(height, max(piles) - top + PAD)
+        if row in NOTE_ROWS:
+            height += share  # the sheet's spare room, shared by the rows for notes
+        note_cls = " cv-note" if row in NOTE_ROWS else ""
+        band = [
+            f'<rect class="cv-label-cell" x="{PAD}" y="{top:.1f}" width="{x0 - PAD:.1f}" '
+            f'height="{height:.1f}" fill="{esc(t.stage_fill)}" stroke="{esc(t.stage_border)}"/>'
+        ]
+        fill = t.backstage_fill if row == "back" else t.stage_fill
+        for k in range(len(cols)):
+            band.append(
+                f'<rect class="cv-cell{note_cls}" data-row="{row}" data-stage="{first + k}" '
+                f'x="{x0 + k * col:.1f}" y="{top:.1f}" width="{col:.1f}" height="{height:.1f}" '
+                f'fill="{esc(fill)}" stroke="{esc(t.stage_border)}"/>'
+            )
+        # Under the line of visibility's words in the backstage row.
+        label_y = top + PAD + (14.0 if row == "back" else 0.0)
+        band.append(_text(PAD * 1.5, label_y, wrap(label, LABEL - PAD, 12, True), 12, "row", True))
+        c.svg[start:start] = band
+        rows[row] = top
+        y = top + height
+        if row == "back":
+            # Drawn over the backstage row's cells, which would hide its words.
+            line = top - 4
+            c.svg.append(
+                f'<line x1="{PAD}" y1="{line:.1f}" x2="{width - PAD:.1f}" y2="{line:.1f}" '
+                f'stroke="{esc(t.text)}" stroke-width="2" stroke-dasharray="10 5"/>'
+            )
+            c.svg.append(_text(PAD * 1.5, line + 6, ["line of visibility"], 10, "visibility"))
+            c.used.add("visibility")
+        y += 4
+    if prefill:
+        legend = _legend(c, y + PAD, width, t)
+        y += legend + PAD if legend else 0.0
+    c.width, c.height = width, y + PAD
+    return c, rows
+
+
+def _fitted(
+    draw: Callable[..., tuple[Canvas, dict[str, float]]],
+    area: tuple[float, float] | None,
+    unit: float,
+) -> tuple[Canvas, float]:
+    """A sheet drawn to fill ``area``, and the unit it was set at.
+
+    Too tall for the sheet (a stage of many cards), it is set at a smaller unit,
+    the cells keeping their size in mm, down to :data:`MIN_UNIT`; then the rows
+    for notes share what is left of the height.
+    """
+
+    def at(u: float, extra: float = 0.0) -> Canvas:
+        return draw(unit=u, width=area[0] / u if area else None, extra=extra)[0]
+
+    u = unit
+    c = at(u)
+    if area is None:
+        return c, u
+    for _ in range(6):
+        if c.height * u <= area[1] or u <= MIN_UNIT:
+            break
+        u = max(MIN_UNIT, u * area[1] / (c.height * u) * 0.97)
+        c = at(u)
+    if c.height * u < area[1]:
+        c = at(u, area[1] / u - c.height)
+    return c, u
+
+
+def worksheet_sheets(
     journey: Journey | None,
     stages: list[Stage] | None = None,
     theme: Theme | None = None,
     *,
     prefill: bool = False,
-) -> str:
-    """A blank canvas for a workshop: stage columns, row labels, room for sticky notes.
+    area: tuple[float, float] | None = None,
+    unit: float = SCREEN_UNIT,
+    note_mm: float | None = NOTE_MM,
+) -> list[Sheet]:
+    """The worksheet as sheets of paper: stage columns, row labels, room for sticky notes.
 
-    From a journey (its stages, and its touchpoints when ``prefill``), or from a bare
-    list of stages for a workshop that starts from nothing.
+    ``area`` is the printable (width, height) in mm, filled to the edges, and
+    ``unit`` the mm per drawing unit (12 units is the body text); without it, one
+    sheet at true size on screen. ``note_mm`` is the smallest cell a sticky note
+    needs: when the stages do not fit side by side at that width, they are split
+    over sheets by whole stages rather than shrunk. A sheet whose cards do not fit
+    its height is set at a smaller unit, down to :data:`MIN_UNIT` (8 pt text).
     """
     t = theme or get_theme(None)
+    persona = journey
     if journey is None:
         if not stages:
             raise ValueError("a worksheet needs a journey or stages")
@@ -988,6 +1289,65 @@ def worksheet_svg(
         )
         prefill = False
     cols = stages or list(journey.stages)
-    c = layout(journey, analyze(journey), t, blank=True, stages=cols, prefill=prefill)
-    desc = f"Journey worksheet with {len(cols)} stages and room for sticky notes."
-    return _svg(c, journey, t, "worksheet", desc)
+    a = analyze(journey)
+    per_sheet = len(cols)
+    if area is not None and note_mm:
+        room = area[0] - (LABEL + 2 * PAD) * unit
+        per_sheet = max(1, int(room // note_mm))
+    # Prefilled sheets too tall at 8 pt (stages of many cards, on small paper) are
+    # tried on more sheets (twice as many each time), whose wider columns hold the
+    # cards side by side: the fewest sheets that fit, or else those that need the
+    # least shrinking (the printing shrinks what still does not fit). A blank sheet
+    # is not split for its height: narrower stage titles would be all it gained.
+    least = math.ceil(len(cols) / per_sheet)
+    counts = sorted({min(len(cols), least * 2**k) for k in range(8)})
+    best: tuple[float, list[Sheet]] = (0.0, [])
+    for count in counts if area is not None and prefill else [least]:
+        parts = _split(len(cols), math.ceil(len(cols) / count))
+        sheets = []
+        for number, (lo, hi) in enumerate(parts, 1):
+            blank = Sheet("", number, len(parts), lo + 1, hi + 1, len(cols), 0.0, 0.0, unit)
+            draw = partial(
+                _sheet,
+                journey,
+                cols[lo : hi + 1],
+                lo + 1,
+                t,
+                a,
+                prefill=prefill,
+                persona=persona,
+                note_mm=note_mm,
+                caption=blank.caption,
+            )
+            c, u = _fitted(draw, area, unit)
+            size = (c.width * u, c.height * u)
+            desc = f"Journey worksheet with {hi - lo + 1} stages and room for sticky notes."
+            sheets.append(
+                replace(
+                    blank,
+                    svg=_svg(c, journey, t, "worksheet", desc, size_mm=size),
+                    width_mm=size[0],
+                    height_mm=size[1],
+                    unit=u,
+                )
+            )
+        why = "" if count == 1 else "width" if count == least else "height"
+        sheets = [replace(s, split=why) for s in sheets]
+        scale = min(1.0, *(area[1] / s.height_mm for s in sheets)) if area else 1.0
+        if scale > best[0] + 0.005:
+            best = (scale, sheets)
+        if scale >= 1.0:
+            break
+    return best[1]
+
+
+def worksheet_svg(
+    journey: Journey | None,
+    stages: list[Stage] | None = None,
+    theme: Theme | None = None,
+    *,
+    prefill: bool = False,
+) -> str:
+    """The worksheet as one SVG at true size: every cell holds a sticky note."""
+    [sheet] = worksheet_sheets(journey, stages, theme, prefill=prefill)
+    return sheet.svg

@@ -553,11 +553,13 @@ def worksheet(
     if fmt != "pdf":
         _only_for(click.get_current_context(), fmt, "pdf", "paper", "orientation")
     t = get_theme(theme)
+    j: Journey | None = None
+    cols: list[Stage] | None = None
     if path is not None:
         if path.is_dir():
             raise click.UsageError("worksheet takes one journey file")
         [j] = _load((path,))
-        svg, name = worksheet_svg(j, theme=t, prefill=prefill), f"{j.journey}-worksheet"
+        name = f"{j.journey}-worksheet"
     else:
         import re
 
@@ -572,17 +574,20 @@ def worksheet(
             Stage(id=f"{k + 1}-{i}", title=s)
             for k, (i, s) in enumerate(zip(ids, titles, strict=True))
         ]
-        svg, name = worksheet_svg(None, cols, theme=t), "worksheet"
+        name = "worksheet"
+    notes: list[str] = []
     if fmt == "svg":
-        data = svg.encode("utf-8")
+        data = worksheet_svg(j, cols, theme=t, prefill=prefill).encode("utf-8")
     else:
-        from .printing import map_pdf
         from .printing import paper as paper_size
+        from .printing import worksheet_pdf
 
         size = paper_size(paper or "A3", orientation or "landscape")
-        data = map_pdf(svg, title=t.title or "Journey worksheet", paper_size=size)
+        data, notes = worksheet_pdf(j, cols, t, prefill=prefill, paper_size=size)
     for written in write_files({outdir / f"{name}.{fmt}": data}):
         click.echo(f"wrote {written}")
+    for note in notes:
+        click.echo(f"note: {terminal(note)}")
 
 
 @cli.command()

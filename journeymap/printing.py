@@ -20,9 +20,21 @@ from .errors import JourneyError
 
 if TYPE_CHECKING:
     from .analysis import Analysis
-    from .model import Journey
+    from .canvas import Sheet
+    from .model import Journey, Stage
+    from .themes import Theme
 
-__all__ = ["ORIENTATIONS", "PAPERS", "Paper", "cards_pdf", "map_pdf", "paper", "svg_to_png"]
+__all__ = [
+    "ORIENTATIONS",
+    "PAPERS",
+    "Paper",
+    "cards_pdf",
+    "map_pdf",
+    "paper",
+    "svg_to_png",
+    "worksheet_pdf",
+    "worksheet_sheets_for",
+]
 
 #: Paper sizes in millimetres, portrait.
 PAPERS: dict[str, tuple[float, float]] = {
@@ -377,6 +389,109 @@ def cards_pdf(journey: Journey, analysis: Analysis, paper_size: Paper) -> bytes:
     return _write(
         f"<!DOCTYPE html><html><head><style>{css}</style></head><body>{body}</body></html>"
     )
+
+
+#: The worksheet's drawing unit per paper, in mm (12 units is its body text: 10.5 pt
+#: on A4 and A3, 18 pt on A0), so the type grows with the sheet and the room.
+WORKSHEET_UNIT = {"A2": 0.37, "A1": 0.44, "A0": 0.52}
+#: Papers whose every note cell takes a 76 mm sticky note, splitting the stages
+#: over sheets when they do not fit side by side.
+NOTE_PAPERS = ("A1", "A0")
+
+
+def _worksheet_area(p: Paper) -> tuple[float, float]:
+    """The room a worksheet's sheet fills, in mm: the page inside its margins, less a
+    millimetre spare (the page number sits in the margin)."""
+    cw, ch = p.content
+    return cw, ch - 1.0
+
+
+def worksheet_sheets_for(
+    journey: Journey | None,
+    stages: list[Stage] | None = None,
+    theme: Theme | None = None,
+    *,
+    prefill: bool = False,
+    paper_size: Paper,
+) -> list[Sheet]:
+    """The worksheet's sheets as they are printed on ``paper_size``: type set for the
+    paper, and on A1 and A0 every note cell a sticky note wide and tall."""
+    from .canvas import MIN_UNIT, NOTE_MM, worksheet_sheets
+
+    return worksheet_sheets(
+        journey,
+        stages,
+        theme,
+        prefill=prefill,
+        area=_worksheet_area(paper_size),
+        unit=WORKSHEET_UNIT.get(paper_size.name, MIN_UNIT),
+        note_mm=NOTE_MM if paper_size.name in NOTE_PAPERS else None,
+    )
+
+
+def worksheet_pdf(
+    journey: Journey | None,
+    stages: list[Stage] | None = None,
+    theme: Theme | None = None,
+    *,
+    prefill: bool = False,
+    paper_size: Paper,
+) -> tuple[bytes, list[str]]:
+    """The worksheet on paper, one sheet a page; and what the user should be told
+    (split over sheets, or set smaller than the paper's type scale).
+
+    Each sheet is drawn for its page (title, date line and which stages it holds
+    inside the drawing, sized with the paper), so the page adds only its number.
+    """
+    from .canvas import MIN_UNIT, NOTE_MM
+
+    sheets = worksheet_sheets_for(journey, stages, theme, prefill=prefill, paper_size=paper_size)
+    area = _worksheet_area(paper_size)
+    notes = []
+    if len(sheets) > 1:
+        held = "; ".join(
+            f"sheet {s.number}: stages {s.first}-{s.last}"
+            if s.first != s.last
+            else f"sheet {s.number}: stage {s.first}"
+            for s in sheets
+        )
+        why = (
+            f"the {sheets[0].total} stages do not fit side by side on one {paper_size.name} "
+            f"sheet with {NOTE_MM:g} mm cells"
+            if sheets[0].split == "width"
+            else f"the cards do not fit one {paper_size.name} sheet at 8 pt"
+        )
+        notes.append(f"{why}: split over {len(sheets)} sheets by whole stages ({held})")
+    pages = []
+    for s in sheets:
+        scale = min(1.0, area[0] / s.width_mm, area[1] / s.height_mm)
+        if scale < 0.999:
+            notes.append(
+                f"sheet {s.number} is too tall for {paper_size.name} at 8 pt: "
+                f"printed at {scale:.0%} (try a larger --paper)"
+            )
+        w, h = s.width_mm * scale, s.height_mm * scale
+        pages.append(
+            f'<div class="sheet"><img src="{_data_uri(s.svg)}" alt="" '
+            f'style="display:block; width:{w:.2f}mm; height:{h:.2f}mm"></div>'
+        )
+    size = 8 * WORKSHEET_UNIT.get(paper_size.name, MIN_UNIT) / MIN_UNIT
+    css = f"""
+@page {{
+  size: {paper_size.width}mm {paper_size.height}mm;
+  margin: {MARGIN}mm;
+  @bottom-right {{ content: "Page " counter(page) " of " counter(pages);
+                   font: {size:.1f}pt "DejaVu Sans"; color: #52606d; }}
+}}
+body {{ margin: 0; }}
+.sheet {{ page-break-after: always; }}
+.sheet:last-child {{ page-break-after: auto; }}
+"""
+    html = (
+        f"<!DOCTYPE html><html><head><style>{css}</style></head>"
+        f"<body>{''.join(pages)}</body></html>"
+    )
+    return _write(html), notes
 
 
 def svg_to_png(svg: str, dpi: int = 96) -> bytes:

@@ -7,13 +7,23 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journeymap import load
-from journeymap.canvas import COLUMN, PAD, canvas_svg, layout, text_width, worksheet_svg, wrap
+from journeymap.canvas import (
+    COLUMN,
+    PAD,
+    Sheet,
+    canvas_svg,
+    layout,
+    text_width,
+    worksheet_svg,
+    wrap,
+)
 from journeymap.model import Journey, Stage
 
 from .conftest import journey
@@ -547,3 +557,181 @@ def test_a_journey_with_little_emotion_gets_a_short_row(make_journey: Make) -> N
     full, full_ticks = emotion_row([2, -2])
     assert one_ticks == ["+1", "0"] and full_ticks == ["+2", "+1", "0", "−1", "−2"]
     assert one < full - 50
+
+
+# --- The worksheet in a real room (#10) --------------------------------------------------
+
+
+def _sheets(paper_name: str, orientation: str = "landscape", **kw: Any) -> list[Sheet]:
+    from journeymap.printing import paper, worksheet_sheets_for
+
+    j = kw.pop("journey", None)
+    return worksheet_sheets_for(j, paper_size=paper(paper_name, orientation), **kw)
+
+
+def _mm(root: ET.Element) -> float:
+    """Millimetres per drawing unit: the sheet's size on paper over its viewBox."""
+    width = float((root.get("width") or "").removesuffix("mm"))
+    return width / float((root.get("viewBox") or "").split()[2])
+
+
+def _cells(svg: str) -> list[tuple[str, int, float, float]]:
+    """The cells meant for sticky notes: (row, stage number, width mm, height mm)."""
+    root = ET.fromstring(svg)
+    mm = _mm(root)
+    return [
+        (
+            r.get("data-row", ""),
+            int(r.get("data-stage", "0")),
+            float(r.get("width", "0")) * mm,
+            float(r.get("height", "0")) * mm,
+        )
+        for r in root.iter(f"{SVG}rect")
+        if "cv-note" in (r.get("class") or "").split()
+    ]
+
+
+STAGES12 = [Stage(id=f"s{k}", title=f"Stage {chr(65 + k)}") for k in range(12)]
+
+
+@pytest.mark.parametrize("paper_name", ["A1", "A0"])
+@pytest.mark.parametrize("orientation", ["landscape", "portrait"])
+@pytest.mark.parametrize("what", ["candidate", "prefilled", "twelve stages"])
+def test_on_a1_and_a0_every_note_cell_takes_a_sticky_note(
+    paper_name: str, orientation: str, what: str
+) -> None:
+    from journeymap.printing import paper
+
+    kw: dict[str, Any] = (
+        {"stages": STAGES12}
+        if what == "twelve stages"
+        else {"journey": load(EXAMPLES / "candidate.yaml"), "prefill": what == "prefilled"}
+    )
+    sheets = _sheets(paper_name, orientation, **kw)
+    total = sheets[0].total
+    held = [n for s in sheets for n in range(s.first, s.last + 1)]
+    assert held == list(range(1, total + 1))  # whole stages, each once, in order
+    cw, ch = paper(paper_name, orientation).content
+    for s in sheets:
+        cells = _cells(s.svg)
+        assert sorted({row for row, *_ in cells}) == ["back", "front", "opportunities", "pain"]
+        assert len(cells) == 4 * (s.last - s.first + 1)
+        for row, stage, w, h in cells:
+            assert w >= 80 and h >= 80, (row, stage, round(w, 1), round(h, 1))
+        # and the sheet is the page's printable area: set at its size, not shrunk
+        assert s.width_mm <= cw and s.height_mm <= ch
+
+
+def test_small_papers_keep_what_fits_and_a_note_wide_cell_where_they_can() -> None:
+    j = load(EXAMPLES / "candidate.yaml")
+    for name in ("A4", "A3", "A2"):
+        [sheet] = _sheets(name, journey=j)  # a blank sheet is never split below A1
+        widths = {round(w, 3) for _, _, w, _ in _cells(sheet.svg)}
+        assert len(widths) == 1 and min(widths) < 76  # shared by the stages: what fits
+    # a sticky note's width where the paper has it at the stage count
+    for name, n in (("A4", 2), ("A3", 4), ("A2", 6)):
+        [sheet] = _sheets(name, stages=STAGES12[:n])
+        assert min(w for _, _, w, _ in _cells(sheet.svg)) >= 76, name
+
+
+def test_many_stages_on_a1_are_split_by_whole_stages_saying_what_continues() -> None:
+    sheets = _sheets("A1", stages=STAGES12)
+    assert [(s.first, s.last) for s in sheets] == [(1, 6), (7, 12)]
+    first, second = (words_in(s.svg) for s in sheets)
+    assert "Sheet 1 of 2: stages 1-6 of 12, continues on sheet 2" in first
+    assert "Sheet 2 of 2: stages 7-12 of 12, continued from sheet 1" in second
+    assert "6. Stage F" in first and "7. Stage G" not in first
+    assert "7. Stage G" in second and "12. Stage L" in second and "1. Stage A" not in second
+    # one sheet says nothing of sheets
+    [one] = _sheets("A0", stages=STAGES12)
+    assert "Sheet" not in words_in(one.svg) and one.caption == ""
+
+
+def test_cards_too_many_for_a_small_sheet_go_on_more_sheets_not_smaller() -> None:
+    from journeymap.printing import paper
+
+    j = load(EXAMPLES / "candidate.yaml")
+    sheets = _sheets("A3", journey=j, prefill=True)
+    assert len(sheets) > 1 and {s.split for s in sheets} == {"height"}
+    assert [n for s in sheets for n in range(s.first, s.last + 1)] == list(range(1, 9))
+    _, ch = paper("A3").content
+    assert all(s.unit >= 0.31 and s.height_mm <= ch / 0.9 for s in sheets)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 60), st.integers(1, 15))
+def test_stages_are_split_evenly_over_as_few_sheets_as_hold_them(n: int, per: int) -> None:
+    from journeymap.canvas import _split
+
+    parts = _split(n, per)
+    assert len(parts) == -(-n // per)
+    assert [k for lo, hi in parts for k in range(lo, hi + 1)] == list(range(n))
+    sizes = [hi - lo + 1 for lo, hi in parts]
+    assert max(sizes) <= per and max(sizes) - min(sizes) <= 1
+
+
+@pytest.mark.parametrize("paper_name", [None, "A3", "A0"])
+def test_the_emotion_row_has_a_scale_of_five_labelled_levels(paper_name: str | None) -> None:
+    j = load(EXAMPLES / "client.yaml")
+    svg = _sheets(paper_name, journey=j)[0].svg if paper_name else worksheet_svg(j)
+    root = ET.fromstring(svg)
+    [scale] = [g for g in root.iter(f"{SVG}g") if g.get("id") == "worksheet-emotion-scale"]
+    levels = [t for t in scale.iter(f"{SVG}text") if t.get("class") == "cv-level"]
+    labels = [" ".join("".join(t.itertext()).split()) for t in levels]
+    assert labels == ["☺ +2", "☺ +1", "○ 0", "☹ −1", "☹ −2"]
+    assert [t.get("data-level") for t in levels] == ["2", "1", "0", "-1", "-2"]
+    guides = [ln for ln in scale.iter(f"{SVG}line") if ln.get("class") == "cv-guide"]
+    ys = [float(ln.get("y1", "0")) for ln in guides]
+    assert len(guides) == 5 and ys == sorted(ys)  # +2 at the top
+    # each label at the row's left, level with its line; each line across every cell
+    cells = [r for r in root.iter(f"{SVG}rect") if r.get("data-row") == "emotion"]
+    left = min(float(r.get("x", "0")) for r in cells)
+    right = max(float(r.get("x", "0")) + float(r.get("width", "0")) for r in cells)
+    for label, line in zip(levels, guides, strict=True):
+        assert float(label.get("x", "0")) <= left
+        assert abs(float(label.get("y", "0")) - float(line.get("y1", "0"))) < 6
+        assert float(line.get("x1", "0")) <= left + 1 and float(line.get("x2", "0")) >= right - 1
+    top = min(float(r.get("y", "0")) for r in cells)
+    bottom = top + float(cells[0].get("height", "0"))
+    assert top < min(ys) and max(ys) < bottom  # inside the row
+
+
+def _persona(svg: str) -> tuple[str, int]:
+    """The persona box's words and its lines to write on."""
+    root = ET.fromstring(svg)
+    [box] = [g for g in root.iter(f"{SVG}g") if g.get("id") == "worksheet-persona"]
+    words = " ".join(" ".join("".join(t.itertext()) for t in box.iter(f"{SVG}text")).split())
+    return words, sum(1 for ln in box.iter(f"{SVG}line") if ln.get("class") == "cv-write")
+
+
+def test_the_persona_box_holds_the_persona_or_lines_to_write_it_on(make_journey: Make) -> None:
+    j = load(EXAMPLES / "candidate.yaml")
+    assert j.persona is not None and j.persona.description
+    for svg in (worksheet_svg(j), worksheet_svg(j, prefill=True), _sheets("A0", journey=j)[0].svg):
+        words, lines = _persona(svg)
+        assert f"Persona: {j.persona.name}" in words and j.persona.description.split()[0] in words
+        assert lines == 0
+    nobody = make_journey("journey: j\nstages: [a, b]\ntouchpoints:\n  - {id: t, stage: a}\n")
+    for svg in (worksheet_svg(nobody), worksheet_svg(None, STAGES12[:2])):
+        words, lines = _persona(svg)
+        assert "Persona: who is travelling this journey?" in words
+        assert "What do they want?" in words and lines == 2
+
+
+def test_the_prefilled_worksheet_has_the_canvas_legend_of_what_it_draws() -> None:
+    from journeymap.canvas import DEAD_END, TRAP
+
+    j = load(EXAMPLES / "candidate.yaml")
+    assert "canvas-legend" not in worksheet_svg(j)  # nothing tagged on a blank sheet
+    for svg in (worksheet_svg(j, prefill=True), _sheets("A1", journey=j, prefill=True)[0].svg):
+        root = ET.fromstring(svg)
+        kinds = set(_groups(root, "canvas-legend-"))
+        cards = " ".join(
+            words_in(ET.tostring(g, encoding="unicode"))
+            for g in _groups(root, "canvas-tp-").values()
+        )
+        assert {"touchpoint", "backstage", "visibility", "firm", "poor"} <= kinds
+        assert ("dead-end" in kinds) == (DEAD_END in cards)
+        assert ("trap" in kinds) == (TRAP in cards)
+        # the worksheet draws no outcomes and no emotion curve: its legend says nothing of them
+        assert not kinds & {"success", "lost", "emotion", "curve"}

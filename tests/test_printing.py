@@ -235,3 +235,53 @@ def test_a_long_title_is_set_smaller_and_leaves_the_date_line_in_place() -> None
     mm = 72 / 25.4
     assert height - y < 30 * mm  # in the header band at the top of the sheet
     assert x > 100 * mm  # at the right, beside the title rather than under it
+
+
+# --- The worksheet in a real room (#10) --------------------------------------------------
+
+
+def note_cells(page: Any) -> list[tuple[float, float]]:
+    """The rectangles a page draws at least 80 mm wide and tall, in mm, but the page's
+    own: the worksheet's note cells (from the PDF's drawing, scaled as printed)."""
+    found = []
+
+    def visit(op: bytes, args: list[Any], cm: list[float], tm: list[float]) -> None:
+        if op == b"re":
+            w, h = abs(float(args[2]) * cm[0]) / MM, abs(float(args[3]) * cm[3]) / MM
+            found.append((w, h))
+
+    page.extract_text(visitor_operand_before=visit)
+    big = float(page.mediabox.width) / MM * 0.5
+    return [(w, h) for w, h in found if 80 <= w < big and h >= 80]
+
+
+def test_the_worksheet_on_a0_has_a_sticky_note_in_every_cell(cli: Run, tmp_path: Path) -> None:
+    r = cli("worksheet", EXAMPLES / "candidate.yaml", "--paper", "A0", "-o", tmp_path)
+    assert r.returncode == 0, r.stderr
+    pdf = PdfReader(tmp_path / "candidate-worksheet.pdf")
+    [page] = pdf.pages
+    # eight stages times touchpoints, backstage, pain points and opportunities
+    assert len(note_cells(page)) == 8 * 4
+    text = " ".join(page.extract_text().split())
+    assert "Persona: Maria" in text and "What do they want?" not in text
+    assert "Sheet" not in text and "note:" not in r.stdout
+
+
+def test_many_stages_on_a1_print_on_sheets_by_whole_stages(cli: Run, tmp_path: Path) -> None:
+    stages = ",".join(f"Stage {chr(65 + k)}" for k in range(12))
+    r = cli("worksheet", "--stages", stages, "--paper", "A1", "-o", tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (
+        "the 12 stages do not fit side by side on one A1 sheet with 80 mm cells: split over "
+        "2 sheets by whole stages (sheet 1: stages 1-6; sheet 2: stages 7-12)"
+    ) in r.stdout
+    pdf = PdfReader(tmp_path / "worksheet.pdf")
+    assert sizes((tmp_path / "worksheet.pdf").read_bytes()) == [(841, 594)] * 2
+    texts = [" ".join(p.extract_text().split()) for p in pdf.pages]
+    assert "stages 1-6 of 12, continues on sheet 2" in texts[0]
+    assert "stages 7-12 of 12, continued from sheet 1" in texts[1]
+    assert "6. Stage F" in texts[0] and "7. Stage G" in texts[1] and "7. Stage G" not in texts[0]
+    for page in pdf.pages:
+        assert len(note_cells(page)) == 6 * 4
+        text = " ".join(page.extract_text().split())
+        assert "Persona: who is travelling this journey?" in text and "What do they want?" in text
