@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from pathlib import Path
@@ -476,18 +476,7 @@ def layout(
         y += len(lines) * 13 * LINE
     y += PAD
     # stage headers
-    head_lines = max(
-        len(wrap(f"{k + 1}. {s.title}", COLUMN - 2 * PAD, 14, True)) for k, s in enumerate(cols)
-    )
-    head_h = head_lines * 14 * LINE + 2 * PAD
-    for k, s in enumerate(cols):
-        x = x0 + k * COLUMN
-        c.svg.append(
-            f'<rect x="{x + 2:.1f}" y="{y:.1f}" width="{COLUMN - 4:.1f}" height="{head_h:.1f}" '
-            f'rx="6" fill="{esc(t.accent)}"/>'
-        )
-        lines = wrap(f"{k + 1}. {s.title}", COLUMN - 2 * PAD, 14, True)
-        c.svg.append(_text(x + PAD, y + PAD, lines, 14, "stage", bold=True))
+    head_h = _stage_headers(c, cols, x0, y, COLUMN, 1, t)
     if journey.outcomes:
         x = x0 + len(cols) * COLUMN
         c.svg.append(
@@ -1042,6 +1031,28 @@ def _split(n: int, per_sheet: int) -> list[tuple[int, int]]:
     return out
 
 
+def _stage_headers(
+    c: Canvas, cols: Sequence[Stage], x0: float, y: float, col: float, first: int, t: Theme
+) -> float:
+    """The numbered stage headers of a canvas or worksheet row; their height.
+
+    ``first`` is the number of the first stage shown (a worksheet sheet may start
+    in the middle of the journey and keeps the journey's numbering).
+    """
+    titles = [f"{first + k}. {s.title}" for k, s in enumerate(cols)]
+    head_h = max(len(wrap(x, col - 2 * PAD, 14, True)) for x in titles) * 14 * LINE + 2 * PAD
+    for k, title in enumerate(titles):
+        x = x0 + k * col
+        c.svg.append(
+            f'<rect x="{x + 2:.1f}" y="{y:.1f}" width="{col - 4:.1f}" height="{head_h:.1f}" '
+            f'rx="6" fill="{esc(t.accent)}"/>'
+        )
+        c.svg.append(
+            _text(x + PAD, y + PAD, wrap(title, col - 2 * PAD, 14, True), 14, "stage", bold=True)
+        )
+    return head_h
+
+
 def _persona_box(c: Canvas, journey: Journey | None, y: float, width: float, unit: float) -> float:
     """The persona the journey is for, or labelled lines to write it in; return the height.
 
@@ -1151,18 +1162,7 @@ def _sheet(
         y += 13 * LINE
     y += PAD
     y += _persona_box(c, persona, y, width, unit) + PAD
-    head_lines = max(
-        len(wrap(f"{first + k}. {s.title}", col - 2 * PAD, 14, True)) for k, s in enumerate(cols)
-    )
-    head_h = head_lines * 14 * LINE + 2 * PAD
-    for k, s in enumerate(cols):
-        x = x0 + k * col
-        c.svg.append(
-            f'<rect x="{x + 2:.1f}" y="{y:.1f}" width="{col - 4:.1f}" height="{head_h:.1f}" '
-            f'rx="6" fill="{esc(t.accent)}"/>'
-        )
-        lines = wrap(f"{first + k}. {s.title}", col - 2 * PAD, 14, True)
-        c.svg.append(_text(x + PAD, y + PAD, lines, 14, "stage", bold=True))
+    head_h = _stage_headers(c, cols, x0, y, col, first, t)
     y += head_h + PAD
     share = extra / len(NOTE_ROWS)
     rows: dict[str, float] = {}
