@@ -16,14 +16,15 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from pathlib import Path
 
 from .analysis import Analysis, analyze
 from .dot import POOR_MARK, percent
-from .model import Journey, Outcome, Stage, Touchpoint
+from .errors import JourneyError
+from .model import Importance, Journey, Outcome, Stage, Touchpoint
 from .themes import Theme, get_theme, read_logo
 
 __all__ = [
@@ -214,6 +215,11 @@ class Canvas:
     used: set[str] = field(default_factory=set)
     # Each card's box by node id: the emotion row places its points under them.
     cards: dict[str, Box] = field(default_factory=dict)
+    # The width of a stage column: wider on a printed sheet of few stages, where
+    # cards stand side by side so the sheet stays short.
+    column: float = COLUMN
+    # Each row drawn: its top and height (a printed sheet splits between rows).
+    rows: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def _text(x: float, y: float, lines: list[str], size: float, cls: str, bold: bool = False) -> str:
@@ -370,6 +376,8 @@ def _card(
         if node.emotion is not None:
             facts.append(f"{_feeling(node.emotion)} {_value(node.emotion)}")
         add("  ".join(facts), small, "sub")
+        for part in _importance(node, inner, small):
+            add(part, small, "importance sub")
         for loss in _losses(node, a, journey):
             c.used.add("leave" if loss.startswith("↘") else "lost-step")
             add(loss, small, "loss", True)
@@ -417,10 +425,143 @@ def _list_cell(c: Canvas, x: float, y: float, items: list[str], kind: str, bulle
     size = FONT * 0.9
     yy = y
     for item in items:
-        lines = wrap(("• " if bullet else "") + item, COLUMN - 2 * PAD, size)
+        lines = wrap(("• " if bullet else "") + item, c.column - 2 * PAD, size)
         c.svg.append(_text(x + PAD, yy, lines, size, kind))
         h = len(lines) * size * LINE
-        c.boxes.append(Box(x + PAD, yy, COLUMN - 2 * PAD, h, kind, item))
+        c.boxes.append(Box(x + PAD, yy, c.column - 2 * PAD, h, kind, item))
+        yy += h + 4
+    return yy - y
+
+
+def _importance(tp: Touchpoint, width: float, size: float) -> list[str]:
+    """How much a touchpoint matters to the customer and to the firm, in words (the
+    scores alone would not say what they measure): on one line if it fits ``width``,
+    else a line for each, never "5/5 to" at a line's end and "firm" on the next."""
+    imp = tp.importance or Importance()
+    parts = []
+    if imp.customer is not None:
+        parts.append(f"matters to customers {imp.customer}/5")
+    if imp.company is not None:
+        parts.append(f"matters to the firm {imp.company}/5")
+    if len(parts) == 2:
+        line = f"{parts[0]} · firm {imp.company}/5"
+        if text_width(line, size) <= width:
+            return [line]
+    return parts
+
+
+def _grouped_cell(
+    c: Canvas, x: float, y: float, groups: list[tuple[Touchpoint, list[str]]], kind: str
+) -> float:
+    """A stage's pain points or opportunities, under the title of the touchpoint each
+    belongs to, in the order of its cards; return the height used.
+
+    One list for the whole stage would leave the reader to guess which card a pain
+    belongs to; the group (``data-touchpoint``) says it to a script too.
+    """
+    size = FONT * 0.85
+    yy = y
+    for n, (tp, items) in enumerate(groups):
+        yy += 4 if n else 0.0
+        c.svg.append(f'<g class="cv-group" data-row="{kind}" data-touchpoint="{esc(tp.id)}">')
+        lines = wrap(tp.title, c.column - 2 * PAD, size, bold=True)
+        c.svg.append(_text(x + PAD, yy, lines, size, "about", bold=True))
+        h = len(lines) * size * LINE
+        c.boxes.append(Box(x + PAD, yy, c.column - 2 * PAD, h, "about", tp.title))
+        yy += h + 2
+        yy += _list_cell(c, x, yy, items, kind, bullet=True)
+        c.svg.append("</g>")
+    return yy - y
+
+
+#: The most waits a stage's cell lists, longest first; the others are counted.
+WAITS_SHOWN = 8
+
+
+@dataclass(frozen=True)
+class _Wait:
+    """A step that waits: how long (in seconds, and as the file and the flow map
+    write it), from which touchpoint to which node, and which stage it goes into."""
+
+    seconds: float
+    text: str
+    src: str
+    dst: str
+    mark: str  # "⇒ next stage", "⇒ stage 7", "↩ back to stage 3", or "" within the stage
+
+
+def _stage_waits(
+    journey: Journey, cols: list[Stage], tps: dict[str, list[Touchpoint]]
+) -> list[list[_Wait]]:
+    """Per stage, the steps out of its touchpoints that wait, longest first (a tie
+    in the journey's order). A wait of 0 is no wait, and is left out. Stages are
+    numbered in the whole journey, as their headers are (a sheet may hold a few)."""
+    index = journey.stage_index
+    out = []
+    for s in cols:
+        k = index[s.id]
+        waits = []
+        for tp in tps[s.id]:
+            for step in tp.next:
+                seconds = step.wait_seconds
+                node = journey.nodes.get(step.to)
+                if not seconds or step.wait is None or node is None:
+                    continue
+                # Into another stage is what a reader looks for: the handover.
+                to = index.get(node.stage) if isinstance(node, Touchpoint) else None
+                mark = (
+                    ""
+                    if to is None or to == k
+                    else "⇒ next stage"
+                    if to == k + 1
+                    else f"⇒ stage {to + 1}"
+                    if to > k
+                    else f"↩ back to stage {to + 1}"
+                )
+                text = " ".join(step.wait.split())
+                waits.append(_Wait(seconds, text, tp.title, node.title, mark))
+        waits.sort(key=lambda w: -w.seconds)
+        out.append(waits)
+    return out
+
+
+def _wait_cell(c: Canvas, x: float, y: float, waits: list[_Wait]) -> float:
+    """A stage's waits, one item each: the wait (and the stage it crosses into) in
+    bold, then the step; return the height used.
+
+    Each item is wrapped as if all bold, so the bold lead never makes a line
+    wider than measured.
+    """
+    size = FONT * 0.9
+    width = c.column - 2 * PAD
+    yy = y
+    for w in waits[:WAITS_SHOWN]:
+        head = f"{w.text} {w.mark}:" if w.mark else f"{w.text}:"
+        item = f"{head} {w.src} → {w.dst}"
+        lines = wrap(item, width, size, bold=True)
+        spans = []
+        for i, line in enumerate(lines):
+            at = f'x="{x + PAD:.1f}" y="{yy + (i + 0.8) * size * LINE:.1f}"'
+            if i == 0 and line.startswith(head):
+                # Siblings, not a bold span inside the line: WeasyPrint (PDF and
+                # PNG) drops the text after a nested one.
+                after = line[len(head) :]
+                spans.append(f'<tspan {at} font-weight="bold">{esc(head)}</tspan>')
+                spans.append(f"<tspan>{esc(after)}</tspan>" if after else "")
+            else:
+                spans.append(f"<tspan {at}>{esc(line)}</tspan>")
+        cross = ' data-crosses="true"' if w.mark else ""
+        c.svg.append(f'<text class="cv-wait" font-size="{size:g}"{cross}>{"".join(spans)}</text>')
+        h = len(lines) * size * LINE
+        c.boxes.append(Box(x + PAD, yy, width, h, "wait", item))
+        yy += h + 4
+    rest = len(waits) - WAITS_SHOWN
+    if rest > 0:
+        more = f"and {rest} shorter wait{'s' if rest > 1 else ''}"
+        lines = wrap(more, width, size)
+        c.svg.append(_text(x + PAD, yy, lines, size, "more sub"))
+        h = len(lines) * size * LINE
+        c.boxes.append(Box(x + PAD, yy, width, h, "wait", more))
         yy += h + 4
     return yy - y
 
@@ -434,25 +575,47 @@ ROWS = (
     ("pain", "Pain points"),
     ("opportunities", "Opportunities"),
 )
+#: The canvas' rows: the worksheet's, and the waits between steps under the cards
+#: (data a workshop finds in its files, not a row to write on).
+CANVAS_ROWS = (*ROWS[:2], ("waits", "Waits\n(between steps)"), *ROWS[2:])
 
 
 def layout(
     journey: Journey,
     analysis: Analysis | None = None,
     theme: Theme | None = None,
+    *,
+    stages: Sequence[Stage] | None = None,
+    first: int = 1,
+    outcomes: bool = True,
+    heading: bool = True,
+    width: float | None = None,
+    rows: Collection[str] | None = None,
+    legend: bool = True,
 ) -> Canvas:
-    """Place everything on the canvas (the worksheet has its own, :func:`_sheet`)."""
+    """Place everything on the canvas (the worksheet has its own, :func:`_sheet`).
+
+    A printed sheet draws some ``stages`` (numbered from ``first``), the outcomes
+    only on the last, no heading (the sheet's header has the title), and fills
+    ``width`` (drawing units): its columns grow wider, their cards side by side.
+    A sheet too tall for its paper draws some ``rows`` (by name), the ``legend``
+    with the cards. Where each row lands is kept in ``Canvas.rows``.
+    """
     t = theme or get_theme(None)
     a = analysis or analyze(journey)
-    cols = list(journey.stages)
+    cols = list(stages) if stages is not None else list(journey.stages)
+    ends = list(journey.outcomes) if outcomes else []
+    x0 = LABEL + PAD
+    n = len(cols) + (1 if ends else 0)
+    column = max(COLUMN, (width - x0 - PAD) / n) if width is not None else COLUMN
     c = Canvas(
         poor=frozenset(f.subject for f in a.findings if f.rule == "important-but-poor"),
         lost_share={leak.node: leak.share for leak in a.leaks if leak.kind == "outcome"},
+        column=column,
     )
-    x0 = LABEL + PAD
-    width = x0 + COLUMN * len(cols) + (COLUMN if journey.outcomes else 0) + PAD
+    width = x0 + column * n + PAD
     y = PAD
-    logo = _logo(t.logo)
+    logo = _logo(t.logo) if heading else None
     room = LOGO_W + PAD if logo else 0.0
     if logo:
         c.svg.append(
@@ -460,13 +623,14 @@ def layout(
             f'height="{LOGO_H}" preserveAspectRatio="xMaxYMin meet" href="{esc(logo)}"/>'
         )
         c.boxes.append(Box(width - PAD - LOGO_W, y, LOGO_W, LOGO_H, "logo"))
-    title = wrap(t.title or journey.title, width - 2 * PAD - room, 24, bold=True)
-    c.svg.append(_text(PAD, y, title, 24, "heading", bold=True))
-    c.boxes.append(
-        Box(PAD, y, width - 2 * PAD - room, len(title) * 24 * LINE, "heading", journey.title)
-    )
-    y += len(title) * 24 * LINE
-    if journey.persona:
+    if heading:
+        title = wrap(t.title or journey.title, width - 2 * PAD - room, 24, bold=True)
+        c.svg.append(_text(PAD, y, title, 24, "heading", bold=True))
+        c.boxes.append(
+            Box(PAD, y, width - 2 * PAD - room, len(title) * 24 * LINE, "heading", journey.title)
+        )
+        y += len(title) * 24 * LINE
+    if journey.persona and heading:
         who = journey.persona.name or "Persona"
         text = f"Persona: {who}" + (
             f" — {journey.persona.description}" if journey.persona.description else ""
@@ -474,13 +638,13 @@ def layout(
         lines = wrap(text, width - 2 * PAD, 13)
         c.svg.append(_text(PAD, y, lines, 13, "persona"))
         y += len(lines) * 13 * LINE
-    y += PAD
+    y += PAD if heading else 0.0
     # stage headers
-    head_h = _stage_headers(c, cols, x0, y, COLUMN, 1, t)
-    if journey.outcomes:
-        x = x0 + len(cols) * COLUMN
+    head_h = _stage_headers(c, cols, x0, y, column, first, t)
+    if ends:
+        x = x0 + len(cols) * column
         c.svg.append(
-            f'<rect x="{x + 2:.1f}" y="{y:.1f}" width="{COLUMN - 4:.1f}" height="{head_h:.1f}" '
+            f'<rect x="{x + 2:.1f}" y="{y:.1f}" width="{column - 4:.1f}" height="{head_h:.1f}" '
             f'rx="6" fill="{esc(t.muted)}"/>'
         )
         c.svg.append(_text(x + PAD, y + PAD, ["Outcomes"], 14, "stage", bold=True))
@@ -496,48 +660,67 @@ def layout(
         "pain": any(tp.pain_points for tp in every),
         "opportunities": any(tp.opportunities for tp in every),
     }
-    for row, label in ROWS:
-        if not present[row]:
+    if rows is not None and not {"front", "back"} <= set(rows) and ("emotion" in rows or legend):
+        # The emotion points sit under their cards, drawn on another sheet: the same
+        # columns at the same width put them in the same places; and the legend
+        # explains the cards too.
+        full = layout(journey, a, t, stages=cols, first=first, outcomes=outcomes, width=width)
+        c.cards.update(full.cards)
+        if legend:
+            c.used |= full.used
+    for row, label in CANVAS_ROWS:
+        if row == "waits":
+            waits = _stage_waits(journey, cols, tps)
+            present[row] = any(waits)
+        if not present[row] or (rows is not None and row not in rows):
             continue
         top = y
         start = len(c.svg)
         height = 0.0
         if row in ("front", "back"):
-            # Cards above or below the line of visibility by their layer.
+            # Cards above or below the line of visibility by their layer; in a column
+            # wide enough for more than one (a printed sheet of few stages), side by
+            # side in reading order, each row of cards under the one before.
+            across = max(1, int((column - 2 * PAD + 8) // (CARD_W + 8)))
+            card_w = (column - 2 * PAD + 8) / across - 8
             for k, s in enumerate(cols):
                 yy = top + PAD
-                for tp in tps[s.id]:
-                    if (tp.layer == "backstage") == (row == "back"):
-                        yy += _card(
-                            c, x0 + k * COLUMN + PAD, yy, COLUMN - 2 * PAD, tp, a, t, journey
-                        )
-                        yy += 8
+                mine = [tp for tp in tps[s.id] if (tp.layer == "backstage") == (row == "back")]
+                for i in range(0, len(mine), across):
+                    tallest = 0.0
+                    for j, tp in enumerate(mine[i : i + across]):
+                        x = x0 + k * column + PAD + j * (card_w + 8)
+                        tallest = max(tallest, _card(c, x, yy, card_w, tp, a, t, journey))
+                    yy += tallest + 8
                 height = max(height, yy - top)
         if row == "back":
             pass  # its cards are placed above
         elif row == "front":
-            if journey.outcomes:
+            if ends:
                 yy = top + PAD
-                x = x0 + len(cols) * COLUMN + PAD
-                for o in journey.outcomes:
-                    yy += _card(c, x, yy, COLUMN - 2 * PAD, o, a, t, journey) + 8
+                x = x0 + len(cols) * column + PAD
+                for o in ends:
+                    yy += _card(c, x, yy, column - 2 * PAD, o, a, t, journey) + 8
                 height = max(height, yy - top)
         elif row in ("channels", "owners"):
             for k, s in enumerate(cols):
                 values = [tp.channel if row == "channels" else tp.owner for tp in tps[s.id]]
                 items = list(dict.fromkeys(v for v in values if v))
-                h = _list_cell(c, x0 + k * COLUMN, top + PAD, items, row, bullet=False)
+                h = _list_cell(c, x0 + k * c.column, top + PAD, items, row, bullet=False)
                 height = max(height, h + PAD)
         elif row == "emotion":
             height = _emotion(c, journey, cols, tps, x0, top, t)
+        elif row == "waits":
+            for k, stage_waits in enumerate(waits):
+                h = _wait_cell(c, x0 + k * c.column, top + PAD, stage_waits)
+                height = max(height, h + PAD)
         else:
             for k, s in enumerate(cols):
-                items = [
-                    p
-                    for tp in tps[s.id]
-                    for p in (tp.pain_points if row == "pain" else tp.opportunities)
+                groups = [
+                    (tp, tp.pain_points if row == "pain" else tp.opportunities) for tp in tps[s.id]
                 ]
-                h = _list_cell(c, x0 + k * COLUMN, top + PAD, items, row, bullet=True)
+                groups = [(tp, items) for tp, items in groups if items]
+                h = _grouped_cell(c, x0 + k * c.column, top + PAD, groups, row)
                 height = max(height, h + PAD)
         height = max(height, 50.0) + PAD
         # the row's band and label go under its content
@@ -547,8 +730,8 @@ def layout(
             f'stroke="{esc(t.stage_border)}"/>',
             _text(PAD * 1.5, top + PAD, wrap(label, LABEL - PAD, 12, True), 12, "row", True),
         ]
-        for k in range(1, len(cols) + (1 if journey.outcomes else 0)):
-            xk = x0 + k * COLUMN
+        for k in range(1, len(cols) + (1 if ends else 0)):
+            xk = x0 + k * column
             band.append(
                 f'<line x1="{xk:.1f}" y1="{top:.1f}" x2="{xk:.1f}" y2="{top + height:.1f}" '
                 f'stroke="{esc(t.stage_border)}"/>'
@@ -556,8 +739,9 @@ def layout(
         c.svg[start:start] = band
         if row == "front" and present["back"]:
             height += 0  # the line of visibility is drawn below, between the rows
+        c.rows[row] = (top, height)
         y = top + height
-        if row == "front" and present["back"]:
+        if row == "front" and present["back"] and (rows is None or "back" in rows):
             c.svg.append(
                 f'<line x1="{PAD}" y1="{y:.1f}" x2="{width - PAD:.1f}" y2="{y:.1f}" '
                 f'stroke="{esc(t.text)}" stroke-width="2" stroke-dasharray="10 5"/>'
@@ -565,8 +749,8 @@ def layout(
             c.svg.append(_text(PAD * 1.5, y + 2, ["line of visibility"], 10, "visibility"))
             c.used.add("visibility")
         y += 4
-    legend = _legend(c, y + PAD, width, t)
-    y += legend + PAD if legend else 0.0
+    legend_h = _legend(c, y + PAD, width, t) if legend else 0.0
+    y += legend_h + PAD if legend_h else 0.0
     c.width, c.height = width, y + PAD
     return c
 
@@ -611,7 +795,7 @@ def _emotion(
     label_h = EMOTION_FONT * LINE
     head = PAD + label_h
     height = head + (hi - lo) * EMOTION_UNIT + label_h + PAD
-    right = x0 + COLUMN * len(cols)
+    right = x0 + c.column * len(cols)
 
     def yv(e: float) -> float:
         return top + head + (hi - e) * EMOTION_UNIT
@@ -699,7 +883,7 @@ def _emotion(
                 (before, below),
             )
         ]
-        column = (x0 + k * COLUMN, x0 + (k + 1) * COLUMN)
+        column = (x0 + k * c.column, x0 + (k + 1) * c.column)
         free = [
             b
             for b in tries
@@ -1001,16 +1185,21 @@ class Sheet:
     # Why the stages are on several sheets: "width" (not side by side with cells a
     # sticky note wide) or "height" (the cards not at 8 pt); "" on one sheet.
     split: str = ""
+    outcomes: bool = False  # the sheet holds the outcomes column too
+    note: str | None = None  # the caption, where the sheet says more (a canvas' rows)
 
     @property
     def caption(self) -> str:
         """Which stages this sheet holds and where the rest are: "" on a single sheet."""
+        if self.note is not None:
+            return self.note
         if self.count == 1:
             return ""
         held = (
             f"stage {self.first}" if self.first == self.last else f"stages {self.first}-{self.last}"
         )
-        parts = [f"Sheet {self.number} of {self.count}: {held} of {self.total}"]
+        held += f" of {self.total}" + (", the outcomes" if self.outcomes else "")
+        parts = [f"Sheet {self.number} of {self.count}: {held}"]
         if self.number > 1:
             parts.append(f"continued from sheet {self.number - 1}")
         if self.number < self.count:
@@ -1129,6 +1318,9 @@ def _sheet(
     note_mm: float | None,
     extra: float,
     caption: str,
+    persona_box: bool = True,
+    legend: bool = True,
+    also: frozenset[str] = frozenset(),
 ) -> tuple[Canvas, dict[str, float]]:
     """One sheet's layout in drawing units (``unit`` mm each); ``width`` fills the
     sheet (else the columns are a note wide), ``extra`` is shared among the note rows.
@@ -1161,7 +1353,8 @@ def _sheet(
         c.svg.append(_text(PAD, y, [caption], 13, "sheet", True))
         y += 13 * LINE
     y += PAD
-    y += _persona_box(c, persona, y, width, unit) + PAD
+    if persona_box:
+        y += _persona_box(c, persona, y, width, unit) + PAD
     head_h = _stage_headers(c, cols, x0, y, col, first, t)
     y += head_h + PAD
     share = extra / len(NOTE_ROWS)
@@ -1219,9 +1412,10 @@ def _sheet(
             c.svg.append(_text(PAD * 1.5, line + 6, ["line of visibility"], 10, "visibility"))
             c.used.add("visibility")
         y += 4
-    if prefill:
-        legend = _legend(c, y + PAD, width, t)
-        y += legend + PAD if legend else 0.0
+    if prefill and legend:
+        c.used |= also
+        legend_h = _legend(c, y + PAD, width, t)
+        y += legend_h + PAD if legend_h else 0.0
     c.width, c.height = width, y + PAD
     return c, rows
 
@@ -1305,6 +1499,7 @@ def worksheet_sheets(
     for count in counts if area is not None and prefill else [least]:
         parts = _split(len(cols), math.ceil(len(cols) / count))
         sheets = []
+        seen: set[str] = set()  # what the sheets before the last draw: its legend says
         for number, (lo, hi) in enumerate(parts, 1):
             blank = Sheet("", number, len(parts), lo + 1, hi + 1, len(cols), 0.0, 0.0, unit)
             draw = partial(
@@ -1318,8 +1513,14 @@ def worksheet_sheets(
                 persona=persona,
                 note_mm=note_mm,
                 caption=blank.caption,
+                # Taped side by side, the sheets need the persona once (on the first)
+                # and the legend once (on the last): the room goes to the cards.
+                persona_box=number == 1,
+                legend=number == len(parts),
+                also=frozenset(seen),
             )
             c, u = _fitted(draw, area, unit)
+            seen |= c.used
             size = (c.width * u, c.height * u)
             desc = f"Journey worksheet with {hi - lo + 1} stages and room for sticky notes."
             sheets.append(
@@ -1351,3 +1552,236 @@ def worksheet_svg(
     """The worksheet as one SVG at true size: every cell holds a sticky note."""
     [sheet] = worksheet_sheets(journey, stages, theme, prefill=prefill)
     return sheet.svg
+
+
+# --- The canvas on paper ----------------------------------------------------------------
+
+
+def canvas_sheets(
+    journey: Journey,
+    analysis: Analysis | None = None,
+    theme: Theme | None = None,
+    *,
+    area: tuple[float, float],
+    unit: float,
+    most: float | None = None,
+) -> list[Sheet]:
+    """The canvas on sheets of ``area`` (mm) at ``unit`` mm per drawing unit or more.
+
+    As many stages side by side as fit at that unit; the rest on further sheets by
+    whole stages (the outcomes with the last), never shrunk. A sheet of few
+    stages has wide columns whose cards stand side by side. Rows that do not fit
+    under each other go on a sheet below, by whole rows (the cards and the legend
+    first), each with its stage headers and row labels. A canvas that would leave
+    the sheet mostly empty is set larger, up to ``most``. Each sheet's drawing has
+    no title (the printed sheet's header says it once).
+    """
+    t = theme or get_theme(None)
+    a = analysis or analyze(journey)
+    stages = list(journey.stages)
+    extra = 1 if journey.outcomes else 0
+    last = len(stages) - 1
+
+    def draw(
+        lo: int, hi: int, u: float, rows: Collection[str] | None = None, legend: bool = True
+    ) -> Canvas:
+        return layout(
+            journey,
+            a,
+            t,
+            stages=stages[lo : hi + 1],
+            first=lo + 1,
+            outcomes=hi == last,
+            heading=False,
+            width=area[0] / u,
+            rows=rows,
+            legend=legend,
+        )
+
+    def row_groups(lo: int, hi: int, u: float) -> list[tuple[list[str] | None, Canvas]] | None:
+        """The part's sheets top to bottom: all rows on one, or whole rows on several."""
+        whole = draw(lo, hi, u)
+        budget = area[1] / u
+        if whole.height <= budget + 1e-6:
+            return [(None, whole)]
+        # Whole rows top to bottom, the legend last (a row of its own here).
+        names = [*whole.rows, LEGEND_ROW]
+        groups: list[list[str]] = [[]]
+        for name in names:
+            trial = [*groups[-1], name]
+            if _drawn(draw, lo, hi, u, trial).height > budget + 1e-6:
+                if not groups[-1]:
+                    return None  # one row alone is too tall
+                groups.append([name])
+            else:
+                groups[-1] = trial
+        return row_split(lo, hi, u, [list(g) for g in groups])
+
+    def row_split(
+        lo: int, hi: int, u: float, split: list[list[str]]
+    ) -> list[tuple[list[str] | None, Canvas]] | None:
+        """The part's rows on sheets as ``split`` groups them (rows it lacks left out)."""
+        out: list[tuple[list[str] | None, Canvas]] = []
+        budget = area[1] / u
+        for g in split:
+            c = _drawn(draw, lo, hi, u, g)
+            if c.height > budget + 1e-6:
+                return None
+            out.append((g, c))
+        return out
+
+    def fits(
+        parts: list[tuple[int, int]], u: float, depth: int | None
+    ) -> list[list[tuple[list[str] | None, Canvas]]] | None:
+        room = area[0] / u - LABEL - 2 * PAD
+        drawn = []
+        for lo, hi in parts:
+            if (hi - lo + 1 + (extra if hi == last else 0)) * COLUMN > room + 1e-6:
+                return None
+            groups = row_groups(lo, hi, u)
+            if groups is None or (depth is not None and len(groups) > depth):
+                return None
+            drawn.append(groups)
+        return _aligned(drawn, parts, u, row_split) if depth is not None else drawn
+
+    per = max(1, int((area[0] / unit - LABEL - 2 * PAD) // COLUMN))
+    best: tuple[int, int, list[tuple[int, int]], list[list[tuple[list[str] | None, Canvas]]]] | None
+    best = None
+    for count in range(1, len(stages) + 1):
+        parts = _split(len(stages), math.ceil(len(stages) / count))
+        if any((hi - lo + 1 + (extra if hi == last else 0)) > per for lo, hi in parts):
+            continue
+        drawn = fits(parts, unit, None)
+        if drawn is None:
+            continue
+        drawn = _aligned(drawn, parts, unit, row_split)
+        depth = max(len(g) for g in drawn)
+        sheets = len(parts) * depth
+        if best is None or (sheets, depth) < (best[0], best[1]):
+            best = (sheets, depth, parts, drawn)
+        if depth == 1:
+            break
+    if best is None:
+        one = draw(0, 0, unit)
+        raise JourneyError(
+            f"{journey.source}: the canvas does not fit a sheet of {area[0]:.0f} x "
+            f"{area[1]:.0f} mm even one stage and one row to a sheet at 8 pt (the first "
+            f"stage needs {one.height * unit:.0f} mm): use a larger --paper, --orientation,"
+            " or --tile"
+        )
+    _, depth, parts, drawn = best
+    u = unit
+    if most is not None and most > unit:
+        lo_u, hi_u = unit, most
+        for _ in range(10):
+            mid = (lo_u + hi_u) / 2
+            again = fits(parts, mid, depth)
+            if again is not None and max(len(g) for g in again) == depth:
+                lo_u, drawn = mid, again
+            else:
+                hi_u = mid
+        u = lo_u
+    # A part whose rows all fit has nothing below it; nor has one without the rows
+    # that the sheets of that row of the poster hold (no backstage in those stages).
+    placed = [
+        (r, k)
+        for r in range(depth)
+        for k, groups in enumerate(drawn)
+        if r < len(groups) and (groups[r][1].rows or LEGEND_ROW in (groups[r][0] or ()))
+    ]
+    number_of = {rk: n for n, rk in enumerate(placed, 1)}
+    count = len(placed)
+    label = dict(CANVAS_ROWS) | {LEGEND_ROW: "the legend"}
+    out = []
+    for r, k in placed:
+        lo, hi = parts[k]
+        names, c = drawn[k][r]
+        number = number_of[(r, k)]
+        caption = ""
+        if count > 1:
+            held = f"stage {lo + 1}" if lo == hi else f"stages {lo + 1}-{hi + 1}"
+            held += f" of {len(stages)}" + (", the outcomes" if extra and hi == last else "")
+            shown = [x for x in names or () if x in c.rows or x == LEGEND_ROW]
+            if names is not None and shown:
+                names = shown
+                first_row = label[names[0]].split("\n")[0].lower()
+                last_row = label[names[-1]].split("\n")[0].lower()
+                held += f" ({first_row} to {last_row})" if len(names) > 1 else f" ({first_row})"
+            where = [f"Sheet {number} of {count}: {held}"]
+            for dr, dk, word in (
+                (-1, 0, "above it"),
+                (0, -1, "continued from"),
+                (0, 1, "continues on"),
+                (1, 0, "below it"),
+            ):
+                other = number_of.get((r + dr, k + dk))
+                if other is not None:
+                    where.append(
+                        f"{word} sheet {other}"
+                        if word.startswith("cont")
+                        else f"{word}: sheet {other}"
+                    )
+            caption = ", ".join(where)
+        if True:
+            size = (c.width * u, c.height * u)
+            desc = (
+                f"Journey canvas, stages {lo + 1} to {hi + 1} of {len(stages)}: touchpoints,"
+                " backstage, waits, channels, owners, emotion, pain points and opportunities."
+            )
+            out.append(
+                Sheet(
+                    _svg(c, journey, t, "canvas", desc, size_mm=size),
+                    number,
+                    count,
+                    lo + 1,
+                    hi + 1,
+                    len(stages),
+                    size[0],
+                    size[1],
+                    u,
+                    outcomes=bool(extra) and hi == last and count > 1,
+                    note=caption,
+                )
+            )
+    return out
+
+
+Drawn = list[tuple[list[str] | None, Canvas]]
+
+
+def _aligned(
+    drawn: list[Drawn],
+    parts: list[tuple[int, int]],
+    u: float,
+    split: Callable[[int, int, float, list[list[str]]], Drawn | None],
+) -> list[Drawn]:
+    """Every part's rows split as the deepest part's are, so the sheets of a poster
+    line up in rows (touchpoints beside touchpoints); where a part does not fit that
+    split, it keeps its own."""
+    deepest = max(drawn, key=len)
+    if len(deepest) == 1:
+        return drawn
+    names = [g for g, _ in deepest if g is not None]
+    every = [r for g in names for r in g]
+    order = [r for r, _ in CANVAS_ROWS] + [LEGEND_ROW]
+    groups = [list(g) for g in names]
+    # rows the deepest part lacks (no backstage there) join the group of the row before
+    for r in order:
+        if r not in every:
+            before = [x for x in order[: order.index(r)] if x in every]
+            target = next((g for g in groups if before and before[-1] in g), groups[0])
+            target.append(r)
+            target.sort(key=order.index)
+    out = []
+    for (lo, hi), own in zip(parts, drawn, strict=True):
+        again = split(lo, hi, u, groups)
+        out.append(again if again is not None else own)
+    return out
+
+
+#: The legend, when a printed canvas is split between rows: it goes under the last.
+LEGEND_ROW = "legend"
+
+
+def _drawn(draw: Callable[..., Canvas], lo: int, hi: int, u: float, rows: list[str]) -> Canvas:
+    return draw(lo, hi, u, rows=[r for r in rows if r != LEGEND_ROW], legend=LEGEND_ROW in rows)

@@ -32,6 +32,7 @@ __all__ = [
     "expected_ids",
     "html_escape",
     "percent",
+    "subtitle_lines",
     "to_dot",
     "wrap",
 ]
@@ -257,15 +258,25 @@ def _outcome_node(o: Outcome, theme: Theme, lost_share: float | None) -> _Node:
     )
 
 
+def subtitle_lines(j: Journey, a: Analysis) -> list[str]:
+    """What the map's title block says under the title: whose journey, and how many
+    reach success from each entry (a printed sheet carries them in its header)."""
+    out = []
+    if j.persona is not None:
+        who = j.persona.name + (f" — {j.persona.description}" if j.persona.description else "")
+        out.append(f"Persona: {who}")
+    if a.success_probability:
+        parts = [f"{j.nodes[e].title} {percent(p)}" for e, p in a.success_probability.items()]
+        out.append(f"Reach a success outcome, starting at: {'; '.join(parts)}")
+    return out
+
+
 def _title(j: Journey, a: Analysis, theme: Theme) -> _Label:
     lab = _Label(spacing=2)
     lab.text(theme.title or j.title, 60, 22, theme.text, bold=True)
-    if j.persona is not None:
-        who = j.persona.name + (f" — {j.persona.description}" if j.persona.description else "")
-        lab.text(f"Persona: {who}", 110, 12, theme.muted)
-    if a.success_probability:
-        parts = [f"{j.nodes[e].title} {percent(p)}" for e, p in a.success_probability.items()]
-        lab.text(f"Reach a success outcome, starting at: {'; '.join(parts)}", 130, 11, theme.muted)
+    for line in subtitle_lines(j, a):
+        persona = line.startswith("Persona: ") and j.persona is not None
+        lab.text(line, 110 if persona else 130, 12 if persona else 11, theme.muted)
     return lab
 
 
@@ -670,10 +681,13 @@ def to_dot(
     anchors: bool | None = None,
     edge_labels: bool | None = None,
     observed: Observed | None = None,
+    legend_width: float | None = None,
 ) -> str:
     """The flow map of ``journey`` as DOT source with every position given.
 
     ``observed`` draws what an event log shows over it (see :class:`Observed`).
+    ``legend_width`` (points) keeps the legend's grid that narrow, so that a map
+    printed over several sheets has a legend that fits on one of them.
 
     ``links`` makes every touchpoint and outcome a link, e.g. ``"#tp-{id}"``, so a
     map inside a report leads to each node's details. ``edge_labels`` defaults to
@@ -736,7 +750,8 @@ def to_dot(
         for d, route in zip(draws, lay.edges, strict=True)
     ]
     items = _legend_items(journey, a, theme, draws, tags, bool(poor))
-    columns = max(1, min(len(items), int((lay.width - 48) // _CELL_W)))
+    room = lay.width - 48 if legend_width is None else legend_width - 16
+    columns = max(1, min(len(items), int(room // _CELL_W)))
     legend_h = _LEGEND_HEAD + ((len(items) + columns - 1) // columns) * _CELL_H + 8
     height = lay.legend.y + legend_h + 24.0
     width = max(lay.width, lay.legend.x + columns * _CELL_W + 16 + 24.0)

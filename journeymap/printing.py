@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +28,16 @@ if TYPE_CHECKING:
 __all__ = [
     "ORIENTATIONS",
     "PAPERS",
+    "Page",
     "Paper",
+    "canvas_pdf",
     "cards_pdf",
-    "map_pdf",
+    "flow_pdf",
+    "pages_pdf",
     "paper",
     "svg_to_png",
+    "tile_origins",
+    "type_scale",
     "worksheet_pdf",
     "worksheet_sheets_for",
 ]
@@ -93,14 +99,25 @@ def _data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(body.encode("utf-8")).decode("ascii")
 
 
-def _page_css(p: Paper, title: str) -> str:
+def type_scale(p: Paper) -> float:
+    """How much larger than on A3 the type is set on this paper (1 on A4 and A3):
+    the same factor as the worksheet's drawing unit, so all printouts agree."""
+    return PAPER_UNIT.get(p.name, MIN_TYPE_UNIT) / MIN_TYPE_UNIT
+
+
+def _page_css(p: Paper, title: str = "") -> str:
+    """The page: the paper, its margins and the page number in the bottom margin.
+
+    The title is not repeated in the margin: each sheet's header says it once.
+    """
+    del title
+    k = type_scale(p)
     return f"""
 @page {{
   size: {p.width}mm {p.height}mm;
   margin: {MARGIN}mm;
-  @bottom-left {{ content: "{_css_string(title)}"; font: 8pt "DejaVu Sans"; color: #52606d; }}
   @bottom-right {{ content: "Page " counter(page) " of " counter(pages);
-                   font: 8pt "DejaVu Sans"; color: #52606d; }}
+                   font: {8 * k:.1f}pt "DejaVu Sans"; color: #52606d; }}
 }}
 body {{ margin: 0; font-family: "DejaVu Sans", "Noto Sans CJK SC", sans-serif; color: #1f2933; }}
 header {{ height: {HEADER - 2}mm; display: flex; justify-content: space-between;
@@ -134,6 +151,19 @@ def esc(text: str) -> str:
 
     return html.escape(text, quote=True).replace("\n", " ")
 
+
+#: The drawing unit of the canvas and worksheet per paper, in mm (12 units is their
+#: body text: 10.5 pt on A4 and A3, 18 pt on A0), so the type grows with the sheet.
+PAPER_UNIT = {"A2": 0.37, "A1": 0.44, "A0": 0.52}
+WORKSHEET_UNIT = PAPER_UNIT
+#: The smallest unit (:data:`journeymap.canvas.MIN_UNIT`): card tags at 8 pt.
+MIN_TYPE_UNIT = 0.31
+#: The flow map's body text as drawn (touchpoint details, edge labels), in points:
+#: printed at no less than 8 pt times :func:`type_scale`.
+FLOW_BODY = 9.0
+#: How much larger than its smallest a map is set when it would leave the sheet
+#: mostly empty.
+GROW = 2.5
 
 # Room the date line takes at the right of a sheet's header, in mm.
 DATE_LINE = 62.0
@@ -243,47 +273,272 @@ def data_only_fetcher() -> Any:
     return DataOnly(allowed_protocols=("data",), allow_redirects=False)
 
 
-def map_pdf(svg: str, *, title: str, paper_size: Paper, tile: bool = False) -> bytes:
-    """A map on paper: scaled to fit one page, or at full size over tiled pages."""
-    cw, ch = paper_size.content
-    w_px, h_px = _svg_size(svg)
-    uri = _data_uri(svg)
-    css = _page_css(paper_size, title)
-    if not tile:
-        body = (
-            f'<div class="sheet">{_header(title, cw)}'
-            f'<img src="{uri}" style="display:block; margin: 0 auto; width: {cw}mm;'
-            f' height: {ch - HEADER - 6}mm; object-fit: contain;" alt="{esc(title)}"></div>'
-        )
-        return _write(
-            f"<!DOCTYPE html><html><head><style>{css}</style></head><body>{body}</body></html>"
-        )
-    # Full size (1 CSS pixel = 1/96 inch), never smaller than fits one page.
-    w_mm, h_mm = w_px * PX_MM, h_px * PX_MM
-    scale = max(1.0, min(cw / w_mm, (ch - HEADER) / h_mm))
-    w_mm, h_mm = w_mm * scale, h_mm * scale
-    avail_h = ch - HEADER - 6
-    cols = max(1, math.ceil((w_mm - OVERLAP) / (cw - OVERLAP)))
-    rows = max(1, math.ceil((h_mm - OVERLAP) / (avail_h - OVERLAP)))
-    mark = "position:absolute; background:#000;"
-    sheets = []
-    for r in range(rows):
-        for c in range(cols):
-            left, top = c * (cw - OVERLAP), r * (avail_h - OVERLAP)
-            marks = "".join(
-                f'<div style="{mark} left:{x}mm; top:{y}mm; width:{w}mm; height:{h}mm;"></div>'
-                for x, y, w, h in _cut_marks(cw, avail_h)
+@dataclass(frozen=True)
+class Page:
+    """One printed sheet of a map: the drawing's part and perhaps its legend."""
+
+    caption: str
+    image: str  # an SVG sized in mm, or ""
+    size: tuple[float, float]
+    legend: str | None = None
+    legend_size: tuple[float, float] = (0.0, 0.0)
+    legend_side: str = "below"
+
+
+def _lines(text: str, width: float, size: float, bold: bool = False) -> int:
+    from .canvas import wrap
+
+    return max(1, len(wrap(text, width / PT_MM, size, bold))) if text else 0
+
+
+def _sheet_header(
+    title: str, caption: str, subtitle: list[str], width: float, k: float
+) -> tuple[str, float]:
+    """A sheet's title band: the title and a date line, the lines under the title,
+    which part of the map the sheet holds; all set ``k`` times the A3 sizes.
+    Returns the HTML and its height in mm (fixed, so the map below fits exactly)."""
+    from .canvas import text_width
+
+    room = max(20.0, width - DATE_LINE * k)
+    size = min(14.0, max(8.0, 14.0 * room / max(1e-9, text_width(title, 14, True) * PT_MM * k)))
+    size *= k
+    line = 1.25 * PT_MM
+    small = 9.0 * k
+    height = size * line * _lines(title, room * k, size / k, True) + 2.0 * k
+    subs = "".join(f'<p class="sub">{esc(x)}</p>' for x in subtitle)
+    height += sum(_lines(x, width, small) for x in subtitle) * small * line
+    cap = ""
+    if caption:
+        cap = f'<p class="caption">{esc(caption)}</p>'
+        height += _lines(caption, width, small, True) * small * line
+    height += 1.5 * k
+    html = (
+        f'<header class="band" style="height:{height:.2f}mm">'
+        f'<div class="line"><h1 style="font-size:{size:.1f}pt">{esc(title)}</h1>'
+        f'<span class="date" style="font-size:{10 * k:.1f}pt">Date: ______________________</span>'
+        f'</div><div style="font-size:{small:.1f}pt">{subs}{cap}</div></header>'
+    )
+    return html, height
+
+
+_SHEET_CSS = """
+header.band { display: block; border-bottom: 0.4mm solid #3b6ea8; margin: 0 0 2mm;
+              overflow: hidden; }
+header.band .line { display: flex; justify-content: space-between; align-items: baseline; }
+header.band h1 { margin: 0; flex: 1 1 auto; min-width: 0; line-height: 1.25; }
+header.band .date { color: #52606d; flex: none; white-space: nowrap; margin-left: 4mm; }
+header.band p { margin: 0; line-height: 1.25; color: #52606d; }
+header.band p.caption { color: #1f2933; font-weight: bold; }
+.part { display: flex; align-items: flex-start; gap: 4mm; }
+.part.below { flex-direction: column; }
+.part img { display: block; flex: none; }
+"""
+
+
+def pages_pdf(pages: list[Page], *, title: str, subtitle: list[str], paper_size: Paper) -> bytes:
+    """Sheets of a map on paper, each with its title band, at the size given."""
+    cw, _ = paper_size.content
+    k = type_scale(paper_size)
+    body = []
+    for page in pages:
+        head, _ = _sheet_header(title, page.caption, subtitle, cw, k)
+        images = []
+        if page.image:
+            images.append(
+                f'<img src="{_data_uri(page.image)}" alt="{esc(title)}"'
+                f' style="width:{page.size[0]:.2f}mm; height:{page.size[1]:.2f}mm">'
             )
-            name = f"{title}: row {r + 1} of {rows}, column {c + 1} of {cols}"
-            sheets.append(
-                f'<div class="sheet">{_header(name, cw)}'
-                f'<div style="position:relative; width:{cw}mm; height:{avail_h}mm;">'
-                f'<div style="position:absolute; inset:0; overflow:hidden;">'
-                f'<img src="{uri}" style="position:absolute; left:{-left}mm; top:{-top}mm;'
-                f' width:{w_mm}mm; height:{h_mm}mm;" alt=""></div>{marks}</div></div>'
+        if page.legend:
+            images.append(
+                f'<img src="{_data_uri(page.legend)}" alt="legend"'
+                f' style="width:{page.legend_size[0]:.2f}mm; height:{page.legend_size[1]:.2f}mm">'
             )
+        body.append(
+            f'<div class="sheet">{head}<div class="part {page.legend_side}">'
+            f"{''.join(images)}</div></div>"
+        )
+    css = _page_css(paper_size) + _SHEET_CSS
     return _write(
-        f"<!DOCTYPE html><html><head><style>{css}</style></head><body>{''.join(sheets)}</body></html>"
+        f"<!DOCTYPE html><html><head><style>{css}</style></head><body>{''.join(body)}</body></html>"
+    )
+
+
+def header_height(title: str, subtitle: list[str], paper_size: Paper, caption: str) -> float:
+    """The height (mm) of a sheet's title band with a caption like ``caption``."""
+    return _sheet_header(title, caption, subtitle, paper_size.content[0], type_scale(paper_size))[1]
+
+
+#: A caption as long as a sheet's can be, for the room its title band takes.
+LONG_CAPTION = (
+    "Sheet 10 of 10: stage 10 (part 2 of 2) and stages 11-12 of 12, the outcomes "
+    "(row 2 of 2, column 5 of 5), continued from sheet 9, continues on sheet 11, "
+    "below it: sheet 15, legend on sheet 20"
+)
+
+
+def flow_pdf(
+    draw: Callable[[float | None], str],
+    *,
+    title: str,
+    subtitle: list[str],
+    paper_size: Paper,
+    tile: bool = False,
+) -> bytes:
+    """The flow map on paper with its body text at 8 pt or more (more on larger paper).
+
+    ``draw(legend_width)`` draws the map's SVG with its legend no wider than that
+    (points). What does not fit one sheet goes on several, cut between whole stages
+    where it can (see :mod:`journeymap.sheets`), never shrunk below the type size;
+    a map that would leave its sheet mostly empty is set larger.
+    """
+    from .sheets import EDGE, plan_flow_sheets
+
+    k = type_scale(paper_size)
+    scale = 8.0 * k / FLOW_BODY * PT_MM  # mm per point of the drawing
+    cw, ch = paper_size.content
+    if tile:
+        svg = draw(cw / scale - 2 * EDGE)
+        w, h = _svg_size(svg)  # CSS pixels of 3/4 point
+        return _tiles_pdf(svg, (w * 0.75 * scale, h * 0.75 * scale), title, paper_size)
+    svg = draw(cw / scale - 2 * EDGE)
+    area = (cw, ch - 1.0)
+    head = header_height(title, subtitle, paper_size, LONG_CAPTION) + 2.0
+    plan = plan_flow_sheets(svg, area, scale=scale, most=scale * GROW, header=head)
+    if len(plan.sheets) == 1:  # no caption: the room it would take goes to the map
+        head = header_height(title, subtitle, paper_size, "") + 2.0
+        plan = plan_flow_sheets(svg, area, scale=scale, most=scale * GROW, header=head)
+    pages = [
+        Page(
+            s.caption,
+            s.svg,
+            (s.width_mm, s.height_mm),
+            s.legend,
+            s.legend_mm,
+            s.legend_side,
+        )
+        for s in plan.sheets
+    ]
+    return pages_pdf(pages, title=title, subtitle=subtitle, paper_size=paper_size)
+
+
+def canvas_pdf(
+    journey: Journey,
+    analysis: Analysis,
+    theme: Theme,
+    *,
+    title: str,
+    subtitle: list[str],
+    paper_size: Paper,
+    tile: bool = False,
+) -> bytes:
+    """The journey canvas on paper, its card tags at 8 pt or more (more on larger
+    paper): stages that do not fit side by side go on several sheets by whole
+    stages, a canvas that would leave its sheet mostly empty is set larger."""
+    from .canvas import canvas_sheets, canvas_svg
+
+    unit = PAPER_UNIT.get(paper_size.name, MIN_TYPE_UNIT)
+    cw, ch = paper_size.content
+    if tile:
+        svg = canvas_svg(journey, analysis, theme)
+        w, h = _svg_size(svg)  # drawing units
+        return _tiles_pdf(svg, (w * unit, h * unit), title, paper_size)
+    head = header_height(title, subtitle, paper_size, LONG_CAPTION) + 2.0
+    sheets = canvas_sheets(
+        journey, analysis, theme, area=(cw, ch - 1.0 - head), unit=unit, most=unit * GROW
+    )
+    if len(sheets) == 1:
+        head = header_height(title, subtitle, paper_size, "") + 2.0
+        sheets = canvas_sheets(
+            journey, analysis, theme, area=(cw, ch - 1.0 - head), unit=unit, most=unit * GROW
+        )
+    pages = [Page(s.caption, s.svg, (s.width_mm, s.height_mm)) for s in sheets]
+    return pages_pdf(pages, title=title, subtitle=subtitle, paper_size=paper_size)
+
+
+def tile_origins(total: float, room: float) -> list[float]:
+    """Where each page of a poster starts along one side (mm): as few pages as hold
+    ``total`` with neighbours overlapping by :data:`OVERLAP` or more, every page
+    full of drawing (the overlap grows rather than the last page holding a sliver)."""
+    if total <= room:
+        return [0.0]
+    n = math.ceil((total - OVERLAP) / (room - OVERLAP))
+    step = (total - room) / (n - 1)
+    return [i * step for i in range(n)]
+
+
+def _tiles_pdf(svg: str, size: tuple[float, float], title: str, paper_size: Paper) -> bytes:
+    """The whole drawing at ``size`` (mm), as a poster of
+    pages to tape together: every page full (neighbours overlap by 10 mm or more
+    rather than leave a sliver for the last), the title only where the drawing
+    has it, and in the margins each page's place ("row 1, column 2") and marks
+    where the next page's edge goes."""
+    cw, ch = paper_size.content
+    k = type_scale(paper_size)
+    w_mm, h_mm = size
+
+    xs, ys = tile_origins(w_mm, cw), tile_origins(h_mm, ch)
+    from .sheets import crops
+
+    head = svg[svg.index("<svg") : svg.index(">", svg.index("<svg"))]
+    box = re.search(r'viewBox="([-\d.]+)[ ,]+([-\d.]+)[ ,]+([\d.]+)[ ,]+([\d.]+)"', head)
+    assert box is not None  # every drawing we print has one
+    vx, vy, vw, _ = (float(v) for v in box.groups())
+    f = w_mm / vw  # mm per unit of the drawing
+    parts = crops(
+        svg,
+        [
+            (
+                vx + left / f,
+                vy + top / f,
+                vx + min(w_mm, left + cw) / f,
+                vy + min(h_mm, top + ch) / f,
+            )
+            for top in ys
+            for left in xs
+        ],
+        f,
+    )
+    mark = "position:absolute; background:#000;"
+    pages = []
+    for r, top in enumerate(ys):
+        for c, left in enumerate(xs):
+            marks = "".join(
+                f'<div style="{mark} left:{x:.2f}mm; top:{y:.2f}mm; width:{w}mm; height:{h}mm;"></div>'
+                for x, y, w, h in _cut_marks(cw, ch)
+            )
+            # Where the next page's left (top) edge lies on this one: tape it there.
+            align = []
+            if c + 1 < len(xs):
+                x = xs[c + 1] - left
+                align += [(x, -7.0, 0.3, 6.0), (x, ch + 1.0, 0.3, 6.0)]
+            if r + 1 < len(ys):
+                y = ys[r + 1] - top
+                align += [(-7.0, y, 6.0, 0.3), (cw + 1.0, y, 6.0, 0.3)]
+            marks += "".join(
+                f'<div style="{mark} left:{x:.2f}mm; top:{y:.2f}mm; width:{w}mm; height:{h}mm;"></div>'
+                for x, y, w, h in align
+            )
+            label = f"{title}: row {r + 1} of {len(ys)}, column {c + 1} of {len(xs)}"
+            if align:
+                label += " (lay the next page's edge on the long marks)"
+            part = parts[r * len(xs) + c]
+            pw, ph = min(cw, w_mm - left), min(ch, h_mm - top)
+            pages.append(
+                f'<div class="sheet" style="width:{cw}mm; height:{ch - 0.5:.2f}mm">'
+                f'<p class="where">{esc(label)}</p>'
+                f'<img src="{_data_uri(part)}" style="display:block; width:{pw:.2f}mm;'
+                f' height:{ph:.2f}mm" alt="">{marks}</div>'
+            )
+    css = (
+        _page_css(paper_size)
+        + f"""
+.sheet {{ position: relative; }}
+.where {{ position: absolute; left: 0; top: {-MARGIN + 2:.1f}mm; margin: 0;
+          font: {8 * k:.1f}pt "DejaVu Sans"; color: #52606d; white-space: nowrap; }}
+"""
+    )
+    return _write(
+        f"<!DOCTYPE html><html><head><style>{css}</style></head><body>{''.join(pages)}</body></html>"
     )
 
 
@@ -367,7 +622,7 @@ def cards_pdf(journey: Journey, analysis: Analysis, paper_size: Paper) -> bytes:
          grid-auto-rows: {card_h}mm; }}
 .card {{ border: 0.3mm dashed #7b8794; padding: 4mm; overflow: hidden; font-size: 8.5pt; }}
 .card h2 {{ font-size: 12pt; margin: 1mm 0 2mm; }}
-.card .meta {{ color: #52606d; font-size: 7.5pt; }}
+.card .meta {{ color: #52606d; font-size: 8pt; }}
 .card .meta .poor {{ color: #b54708; }}
 .card table {{ border-collapse: collapse; width: 100%; }}
 .card th {{ text-align: left; width: 13mm; color: #52606d; vertical-align: top; font-weight: normal; }}
@@ -391,9 +646,6 @@ def cards_pdf(journey: Journey, analysis: Analysis, paper_size: Paper) -> bytes:
     )
 
 
-#: The worksheet's drawing unit per paper, in mm (12 units is its body text: 10.5 pt
-#: on A4 and A3, 18 pt on A0), so the type grows with the sheet and the room.
-WORKSHEET_UNIT = {"A2": 0.37, "A1": 0.44, "A0": 0.52}
 #: Papers whose every note cell takes a 76 mm sticky note, splitting the stages
 #: over sheets when they do not fit side by side.
 NOTE_PAPERS = ("A1", "A0")

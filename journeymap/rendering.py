@@ -92,12 +92,21 @@ def render(
     t = theme if isinstance(theme, Theme) else get_theme(theme)
     a = analysis or analyze(journey)
     if format == "pdf":
-        from .printing import map_pdf
+        from .dot import subtitle_lines
+        from .printing import canvas_pdf, flow_pdf
         from .printing import paper as paper_size
 
         size = paper_size(paper, orientation)  # bad names fail before any drawing
-        svg = render(journey, "svg", view=view, theme=t, analysis=a).decode("utf-8")
-        return map_pdf(svg, title=t.title or journey.title, paper_size=size, tile=tile)
+        title = t.title or journey.title
+        sub = subtitle_lines(journey, a)
+        if view == "canvas":
+            return canvas_pdf(journey, a, t, title=title, subtitle=sub, paper_size=size, tile=tile)
+
+        def draw(legend_width: float | None) -> str:
+            data = _laid_out(journey, a, t, "svg", dpi=None, links=None, legend_width=legend_width)
+            return data.decode("utf-8")
+
+        return flow_pdf(draw, title=title, subtitle=sub, paper_size=size, tile=tile)
     if view == "canvas":
         from .canvas import canvas_svg
 
@@ -135,6 +144,7 @@ def _laid_out(
     dpi: int | None,
     links: str | None,
     observed: Observed | None = None,
+    legend_width: float | None = None,
 ) -> bytes:
     """The drawing of the flow map, checked complete: every node, every transition.
 
@@ -148,7 +158,9 @@ def _laid_out(
     tried: set[str] = set()
     failures: list[str] = []
     for options in _FALLBACKS:
-        dot = to_dot(journey, a, t, links=links, observed=observed, **options)
+        dot = to_dot(
+            journey, a, t, links=links, observed=observed, legend_width=legend_width, **options
+        )
         if dot in tried:
             continue
         tried.add(dot)

@@ -735,3 +735,177 @@ def test_the_prefilled_worksheet_has_the_canvas_legend_of_what_it_draws() -> Non
         assert ("trap" in kinds) == (TRAP in cards)
         # the worksheet draws no outcomes and no emotion curve: its legend says nothing of them
         assert not kinds & {"success", "lost", "emotion", "curve"}
+
+
+# --- The data the journey has, on the canvas (#10) ---------------------------------------
+
+
+def _lines(text: ET.Element) -> list[str]:
+    """A <text>'s lines: a tspan with its own x starts one, one without continues it."""
+    lines: list[str] = []
+    for span in text:
+        part = "".join(span.itertext())
+        if span.get("x") is not None or not lines:
+            lines.append(part)
+        else:
+            lines[-1] += part
+    return lines or ["".join(text.itertext())]
+
+
+def _said(text: ET.Element) -> str:
+    return " ".join(_lines(text))
+
+
+def _texts(root: ET.Element, cls: str) -> list[ET.Element]:
+    return [t for t in root.iter(f"{SVG}text") if cls in (t.get("class") or "").split()]
+
+
+IMPORTANCE = """\
+journey: imp
+stages: [a, b]
+touchpoints:
+  - {id: both, stage: a, title: Both, importance: {customer: 5, company: 4}, next: [none]}
+  - {id: none, stage: a, title: Neither, quality: 2, next: [firm]}
+  - {id: firm, stage: b, title: Firm only, importance: {company: 2}, next: [cust]}
+  - {id: cust, stage: b, title: Customer only, importance: {customer: 1}}
+"""
+
+
+def test_cards_say_how_much_a_touchpoint_matters_in_words(make_journey: Make) -> None:
+    cards = _groups(ET.fromstring(canvas_svg(make_journey(IMPORTANCE))), "canvas-tp-")
+    said = {k: [_said(t) for t in _texts(g, "cv-importance")] for k, g in cards.items()}
+    assert said == {
+        "both": ["matters to customers 5/5 · firm 4/5"],
+        "none": [],
+        "firm": ["matters to the firm 2/5"],
+        "cust": ["matters to customers 1/5"],
+    }
+    assert "matters" not in _words(cards["none"])
+    # Every card of the examples that has an importance says it, inside the card.
+    for name in ("candidate", "client"):
+        j = load(EXAMPLES / f"{name}.yaml")
+        cards = _groups(ET.fromstring(canvas_svg(j)), "canvas-tp-")
+        for tp in j.touchpoints:
+            texts = _texts(cards[tp.id], "cv-importance")
+            assert bool(texts) == (tp.importance is not None), tp.id
+            x, _, w, _ = _outline(cards[tp.id])
+            for t in texts:
+                size = float(t.get("font-size") or "nan")
+                for span in t:
+                    assert float(span.get("x") or "nan") > x
+                    assert float(span.get("x") or "nan") + text_width(span.text or "", size) < x + w
+
+
+def test_importance_too_wide_for_one_line_gets_a_line_for_each() -> None:
+    from journeymap.canvas import _importance
+    from journeymap.model import Importance, Touchpoint
+
+    tp = Touchpoint(id="t", stage="a", importance=Importance(customer=4, company=5))
+    assert _importance(tp, 500, 10) == ["matters to customers 4/5 · firm 5/5"]
+    assert _importance(tp, 120, 10) == ["matters to customers 4/5", "matters to the firm 5/5"]
+
+
+def _wait_items(root: ET.Element) -> dict[float, list[ET.Element]]:
+    """The waits row's items by the x of their column, top to bottom."""
+    cols: dict[float, list[ET.Element]] = {}
+    for t in _texts(root, "cv-wait"):
+        first = next(iter(t))
+        cols.setdefault(float(first.get("x") or "nan"), []).append(t)
+    for items in cols.values():
+        items.sort(key=lambda t: float(next(iter(t)).get("y") or "nan"))
+    return cols
+
+
+@pytest.mark.parametrize("name", ["candidate", "client"])
+def test_the_waits_row_lists_each_wait_longest_first_marking_the_stage_it_crosses_into(
+    name: str,
+) -> None:
+    j = load(EXAMPLES / f"{name}.yaml")
+    svg = canvas_svg(j)
+    root = ET.fromstring(svg)
+    assert "Waits (between steps)" in [_said(t) for t in _texts(root, "cv-row")]
+    index = j.stage_index
+    expected = {}
+    for tp in j.touchpoints:
+        for step in tp.next:
+            if not step.wait_seconds:
+                continue  # 0s is no wait
+            node = j.nodes[step.to]
+            to = index.get(node.stage) if hasattr(node, "stage") else None
+            k = index[tp.stage]
+            mark = (
+                ""
+                if to is None or to == k
+                else " ⇒ next stage"
+                if to == k + 1
+                else f" ⇒ stage {to + 1}"
+                if to > k
+                else f" ↩ back to stage {to + 1}"
+            )
+            item = f"{step.wait}{mark}: {tp.title} → {node.title}"
+            expected[item] = (tp.stage, step.wait_seconds, bool(mark))
+    cols = _wait_items(root)
+    said = {_said(t): t for items in cols.values() for t in items}
+    assert set(said) == set(expected)
+    assert any(crosses for _, _, crosses in expected.values())
+    for item, t in said.items():
+        assert (t.get("data-crosses") == "true") == expected[item][2], item
+        # The wait and its mark in bold, the step beside it: sibling spans, as
+        # WeasyPrint drops text after a span nested in a line.
+        first = next(iter(t))
+        assert first.get("font-weight") == "bold" and item.startswith(first.text or "")
+        assert (first.text or "").endswith(":") and not any(len(s) for s in t)
+    for items in cols.values():
+        stages = {expected[_said(t)][0] for t in items}
+        seconds = [expected[_said(t)][1] for t in items]
+        assert len(stages) == 1 and seconds == sorted(seconds, reverse=True)
+    boxes = layout(j).boxes
+    no_overlaps([b for b in boxes if b.kind in ("wait", "about", "pain", "opportunities")])
+
+
+def test_the_waits_row_is_left_out_without_waits_and_lists_the_longest_when_many(
+    make_journey: Make,
+) -> None:
+    plain = (
+        "journey: j\nentries: [t]\nstages: [a, b]\ntouchpoints:\n  - {id: t, stage: a, next: [u]}\n"
+    )
+    for last in ("  - {id: u, stage: b}\n", "  - {id: u, stage: b, next: [{to: t, wait: 0s}]}\n"):
+        svg = canvas_svg(make_journey(plain + last))
+        assert "Waits" not in words_in(svg) and "cv-wait" not in svg
+    steps = ", ".join(f"{{to: u{i}, wait: {i + 1}h}}" for i in range(11))
+    tps = "".join(f"  - {{id: u{i}, stage: b}}\n" for i in range(11))
+    j = make_journey(
+        f"journey: j\nstages: [a, b]\ntouchpoints:\n  - {{id: t, stage: a, next: [{steps}]}}\n{tps}"
+    )
+    root = ET.fromstring(canvas_svg(j))
+    [items] = _wait_items(root).values()
+    assert [_said(t).split(" ")[0] for t in items] == [f"{h}h" for h in range(11, 3, -1)]
+    assert [_said(t) for t in _texts(root, "cv-sub") if "shorter" in _said(t)] == [
+        "and 3 shorter waits"
+    ]
+
+
+@pytest.mark.parametrize("name", ["candidate", "client"])
+def test_pain_points_and_opportunities_sit_under_their_touchpoints_title(name: str) -> None:
+    j = load(EXAMPLES / f"{name}.yaml")
+    root = ET.fromstring(canvas_svg(j))
+    groups = [g for g in root.iter(f"{SVG}g") if g.get("class") == "cv-group"]
+    for row in ("pain", "opportunities"):
+        mine = {g.get("data-touchpoint") or "": g for g in groups if g.get("data-row") == row}
+        listed = {
+            tp.id: tp.pain_points if row == "pain" else tp.opportunities for tp in j.touchpoints
+        }
+        assert set(mine) == {k for k, v in listed.items() if v}
+        for ident, g in mine.items():
+            tp = j.nodes[ident]
+            [head, *items] = list(g.iter(f"{SVG}text"))
+            assert head.get("font-weight") == "bold" and _said(head) == tp.title
+            assert [_said(t) for t in items] == [f"• {p}" for p in listed[ident]]
+        # in the order of the stage's cards
+        for s in j.stages:
+            ys = [
+                float(next(iter(mine[tp.id].iter(f"{SVG}tspan"))).get("y") or "nan")
+                for tp in j.touchpoints_in(s.id)
+                if tp.id in mine
+            ]
+            assert ys == sorted(ys)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import json
+import math
+import re
 import subprocess
 import sys
 import threading
@@ -39,15 +42,16 @@ def test_each_paper_size_is_the_page(name: str) -> None:
     j = load(EXAMPLES / "client.yaml")
     pdf = render(j, "pdf", view="canvas", paper=name, orientation="landscape")
     w, h = PAPERS[name]
-    assert sizes(pdf) == [(round(h), round(w))]  # one page, landscape
+    pages = sizes(pdf)
+    assert set(pages) == {(round(h), round(w))}  # every page the paper, landscape
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
-    assert "Client journey" in text and "Date:" in text and "Page 1 of 1" in text
+    assert "Client journey" in text and "Date:" in text and f"Page 1 of {len(pages)}" in text
 
 
 def test_portrait_flow_map_on_a4_and_the_same_bytes_twice() -> None:
     j = load(EXAMPLES / "candidate.yaml")
     pdf = render(j, "pdf", paper="A4", orientation="portrait")
-    assert sizes(pdf) == [(210, 297)]
+    assert set(sizes(pdf)) == {(210, 297)}
     assert pdf == render(j, "pdf", paper="A4", orientation="portrait")
 
 
@@ -281,7 +285,149 @@ def test_many_stages_on_a1_print_on_sheets_by_whole_stages(cli: Run, tmp_path: P
     assert "stages 1-6 of 12, continues on sheet 2" in texts[0]
     assert "stages 7-12 of 12, continued from sheet 1" in texts[1]
     assert "6. Stage F" in texts[0] and "7. Stage G" in texts[1] and "7. Stage G" not in texts[0]
-    for page in pdf.pages:
+    for k, page in enumerate(pdf.pages):
         assert len(note_cells(page)) == 6 * 4
         text = " ".join(page.extract_text().split())
-        assert "Persona: who is travelling this journey?" in text and "What do they want?" in text
+        # taped side by side, the sheets have one persona box: on the first
+        persona = (
+            "Persona: who is travelling this journey?" in text and "What do they want?" in text
+        )
+        assert persona == (k == 0)
+
+
+# --- Print that stays legible (#10) ---------------------------------------------------------
+
+
+def text_sizes(page: Any) -> list[float]:
+    """The printed size (pt) of every character a page shows: the font size times
+    the text and drawing matrices' scale, one entry per character."""
+    import math
+
+    out: list[float] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        n = len(text.strip())
+        if n:
+            scale = math.hypot(tm[0], tm[1]) * math.hypot(cm[0], cm[1])
+            out.extend([size * scale] * n)
+
+    page.extract_text(visitor_text=visit)
+    return sorted(out)
+
+
+def tenth(page: Any) -> float:
+    found = text_sizes(page)
+    return found[len(found) // 10]
+
+
+@pytest.fixture(scope="module")
+def printed() -> dict[tuple[str, str, str], list[Any]]:
+    """Both examples, both views, on A3 and A0 (landscape): their PDF pages."""
+    out = {}
+    for name in ("candidate", "client"):
+        j = load(EXAMPLES / f"{name}.yaml")
+        for view in ("flow", "canvas"):
+            for p in ("A3", "A0"):
+                pdf = render(j, "pdf", view=view, paper=p)
+                out[(name, view, p)] = PdfReader(io.BytesIO(pdf)).pages
+    return out
+
+
+@pytest.mark.parametrize("name", ["candidate", "client"])
+@pytest.mark.parametrize("view", ["flow", "canvas"])
+def test_every_sheet_keeps_its_text_at_8_pt_on_a3_and_larger_on_a0(
+    printed: dict[tuple[str, str, str], list[Any]], name: str, view: str
+) -> None:
+    a3, a0 = printed[(name, view, "A3")], printed[(name, view, "A0")]
+    assert all(tenth(page) >= 8.0 for page in a3), [tenth(p) for p in a3]
+    assert min(tenth(page) for page in a0) > max(tenth(page) for page in a3)
+    assert len(a0) <= len(a3)
+
+
+@pytest.mark.parametrize("name", ["candidate", "client"])
+@pytest.mark.parametrize("view", ["flow", "canvas"])
+def test_a_map_over_several_sheets_says_what_each_holds_and_where_the_rest_is(
+    printed: dict[tuple[str, str, str], list[Any]], name: str, view: str
+) -> None:
+    j = load(EXAMPLES / f"{name}.yaml")
+    pages = printed[(name, view, "A3")]
+    texts = [" ".join(p.extract_text().split()) for p in pages]
+    n = len(pages)
+    assert n > 1
+    for k, text in enumerate(texts, 1):
+        assert f"Sheet {k} of {n}" in text
+        assert text.count(j.title) == 1  # the title once per sheet
+        assert f"Page {k} of {n}" in text
+        if k > 1 and "the legend of the map" not in text:
+            # beside the sheet before it, or (a canvas split between rows) under one
+            assert re.search(r"continued from sheet \d+|above it: sheet \d+", text)
+        if k < n and "legend on sheet" not in text:
+            assert re.search(r"continues on sheet \d+|below it: sheet \d+", text)
+    # every stage's title on some sheet, in order, each on one sheet only
+    where = []
+    for i, st in enumerate(j.stages):
+        title = f"{i + 1}. {st.title}"
+        holding = [k for k, text in enumerate(texts) if title in text]
+        # once on the flow map; on a canvas split between rows, over each of its rows
+        assert len(holding) == 1 if view == "flow" else len(holding) >= 1, (title, holding)
+        where.append(holding[0])
+    assert where == sorted(where)
+
+
+def test_tiles_print_the_title_once_and_label_each_page_in_its_margin() -> None:
+    j = load(EXAMPLES / "client.yaml")
+    pages = PdfReader(io.BytesIO(render(j, "pdf", paper="A4", tile=True))).pages
+    texts = [" ".join(p.extract_text().split()) for p in pages]
+    assert len(pages) > 2
+    # the map's own title band, once: on the page that holds the map's top left
+    assert sum("Reach a success outcome" in t for t in texts) == 1
+    assert "row 1 of" in texts[0] and "column 1 of" in texts[0]
+    assert all(re.search(r"row \d+ of \d+, column \d+ of \d+", t) for t in texts)
+
+
+@pytest.mark.parametrize("total", [100.0, 396.0, 397.0, 420.0, 800.0, 1500.0, 2957.5])
+def test_poster_pages_are_all_full_and_overlap_by_10_mm_or_more(total: float) -> None:
+    from journeymap.printing import OVERLAP, tile_origins
+
+    room = 396.0
+    starts = tile_origins(total, room)
+    if total <= room:
+        assert starts == [0.0]
+        return
+    assert starts[0] == 0.0 and starts[-1] + room == pytest.approx(total)  # the last is full
+    for a, b in itertools.pairwise(starts):
+        assert room - (b - a) >= OVERLAP - 1e-9
+    # no more pages than needed with the smallest overlap
+    assert len(starts) == math.ceil((total - OVERLAP) / (room - OVERLAP))
+
+
+def test_a_canvas_too_tall_for_the_paper_is_refused_and_nothing_is_written(
+    cli: Run, tmp_path: Path
+) -> None:
+    many = "\n".join(
+        f"  - id: t{k}\n    stage: s\n    title: Touchpoint number {k} with a long title"
+        f"\n    next: [{{to: t{k + 1}}}]"
+        for k in range(59)
+    )
+    src = tmp_path / "tall.yaml"
+    src.write_text(
+        "journey: tall\ntitle: Tall\nstages:\n  - id: s\n    title: One stage\n"
+        f"touchpoints:\n{many}\n  - id: t59\n    stage: s\n    title: Last\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    r = cli("render", src, "--view", "canvas", "--format", "pdf", "--paper", "A4", "-o", out)
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    assert "does not fit" in r.stderr and "--paper" in r.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_cards_and_worksheets_print_no_text_under_8_pt() -> None:
+    from journeymap.printing import worksheet_pdf
+
+    j = load(EXAMPLES / "candidate.yaml")
+    cards = PdfReader(io.BytesIO(cards_pdf(j, analyze(j), paper("A4", "portrait")))).pages
+    sheet, _ = worksheet_pdf(j, prefill=True, paper_size=paper("A3"))
+    for page in [*cards, *PdfReader(io.BytesIO(sheet)).pages]:
+        assert text_sizes(page)[0] >= 7.95, text_sizes(page)[:5]

@@ -1,0 +1,469 @@
+"""Which part of a flow map each printed sheet holds.
+
+A flow map printed whole on one sheet is shrunk until its words are specks (1.6 pt
+on A3 for a 29-touchpoint journey). Printed legibly instead, it needs several
+sheets, and a reader needs each sheet to hold whole stages, to say which, and to
+say where the rest is. This module plans that from the drawing itself: the stage
+boxes, nodes and labels of the flow map's SVG (Graphviz's, laid out by
+:mod:`journeymap.flowlayout`), cut between stages, or between a stage's columns
+where one stage is wider than a sheet, never through a touchpoint or a label.
+
+Pure: an SVG string in, one SVG string per sheet out, each cropped to its part
+(with what lies wholly outside left out, so a sheet's PDF holds only its own
+text). :mod:`journeymap.printing` puts them on paper.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .errors import JourneyError
+from .flowlayout import text_width
+
+__all__ = ["FlowSheet", "FlowSheets", "crops", "plan_flow_sheets"]
+
+SVG = "http://www.w3.org/2000/svg"
+XLINK = "http://www.w3.org/1999/xlink"
+_G, _TEXT, _RECT = f"{{{SVG}}}g", f"{{{SVG}}}text", f"{{{SVG}}}rect"
+_LINE, _IMAGE = f"{{{SVG}}}line", f"{{{SVG}}}image"
+PT_MM = 25.4 / 72
+#: Points left around a sheet's part of the map, so no box is cut at its edge.
+EDGE = 8.0
+#: The smallest gap between two columns of a stage where a sheet may end (points).
+GAP = 6.0
+#: Points between the map and the legend on a sheet.
+BETWEEN = 10.0
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One top-level element of the drawing: its XML and its extent (outer points)."""
+
+    element: ET.Element
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    kind: str  # cluster, node, edge or other
+    ident: str
+
+
+@dataclass(frozen=True)
+class FlowSheet:
+    """One printed sheet of a flow map: its part of the map and perhaps the legend."""
+
+    number: int
+    count: int
+    svg: str  # the map's part, sized in mm
+    width_mm: float
+    height_mm: float
+    caption: str  # which stages it holds and where the rest is ("" on one sheet)
+    legend: str | None = None  # the legend, sized in mm, when this sheet carries it
+    legend_mm: tuple[float, float] = (0.0, 0.0)
+    legend_side: str = "below"  # or "right" of the map's part
+
+
+@dataclass(frozen=True)
+class FlowSheets:
+    """The plan: the sheets, the scale they share (mm per point of the drawing)."""
+
+    sheets: list[FlowSheet]
+    scale: float
+    columns: int  # sheets side by side
+    rows: int  # sheets one above the other
+    notes: list[str] = field(default_factory=list)
+
+
+def _floats(text: str) -> list[float]:
+    return [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", text)]
+
+
+def _extent(el: ET.Element, dx: float, dy: float) -> tuple[float, float, float, float] | None:
+    """An element's extent in outer units (``dx``, ``dy``: the graph's translation):
+    Graphviz's paths, polygons and texts, and the canvas' rects, lines and tspans."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for e in el.iter():
+        for name in ("points", "d"):
+            if name in e.attrib:
+                nums = _floats(e.attrib[name])
+                xs.extend(nums[0::2])
+                ys.extend(nums[1::2])
+        if e.tag == _TEXT:
+            size = float(e.attrib.get("font-size", "14").removesuffix("px"))
+            bold = e.attrib.get("font-weight") == "bold"
+            anchor = e.attrib.get("text-anchor", "start")
+            lines = [e] if "x" in e.attrib else [t for t in e if "x" in t.attrib]
+            for line in lines:
+                x, y = float(line.attrib["x"]), float(line.attrib.get("y", "0"))
+                w = text_width("".join(line.itertext()), size, bold)
+                left = x - (w if anchor == "end" else w / 2 if anchor == "middle" else 0.0)
+                xs.extend((left, left + w))
+                ys.extend((y - size, y + size * 0.3))
+        elif e.tag in (_RECT, _IMAGE) and "width" in e.attrib and "%" not in e.attrib["width"]:
+            x, y = float(e.attrib.get("x", "0")), float(e.attrib.get("y", "0"))
+            xs.extend((x, x + float(e.attrib["width"])))
+            ys.extend((y, y + float(e.attrib["height"])))
+        elif e.tag == _LINE:
+            xs.extend((float(e.attrib.get("x1", "0")), float(e.attrib.get("x2", "0"))))
+            ys.extend((float(e.attrib.get("y1", "0")), float(e.attrib.get("y2", "0"))))
+        if "cx" in e.attrib:
+            cx, cy = float(e.attrib["cx"]), float(e.attrib["cy"])
+            rx, ry = float(e.attrib.get("rx", 0)), float(e.attrib.get("ry", 0))
+            xs.extend((cx - rx, cx + rx))
+            ys.extend((cy - ry, cy + ry))
+    if not xs or not ys:
+        return None
+    return min(xs) + dx, min(ys) + dy, max(xs) + dx, max(ys) + dy
+
+
+class _Drawing:
+    """The flow map's SVG, parsed once: its root, graph group and top-level items."""
+
+    def __init__(self, svg: str) -> None:
+        ET.register_namespace("", SVG)
+        ET.register_namespace("xlink", XLINK)
+        self.root = ET.fromstring(svg[svg.index("<svg") :])
+        graph = self.root.find(_G)
+        # Graphviz draws everything inside one graph group; the canvas draws at the top
+        self.graph: ET.Element | None = (
+            graph if graph is not None and graph.attrib.get("class") == "graph" else None
+        )
+        nums = _floats(self.graph.attrib.get("transform", "")) if self.graph is not None else []
+        # "scale(1 1) rotate(0) translate(tx ty)"; the maps we print are at scale 1
+        self.dx, self.dy = (nums[3], nums[4]) if len(nums) >= 5 else (0.0, 0.0)
+        self.items: list[_Item] = []
+        self.loose: list[ET.Element] = []  # title, style, background
+        for child in self.graph if self.graph is not None else self.root:
+            wanted = child.tag == _G or self.graph is None
+            box = _extent(child, self.dx, self.dy) if wanted else None
+            if box is None:
+                self.loose.append(child)
+                continue
+            self.items.append(
+                _Item(child, *box, child.attrib.get("class", ""), child.attrib.get("id", ""))
+            )
+        self.stages = [
+            i for i in self.items if i.kind == "cluster" and i.ident.startswith("stage-")
+        ]
+        legend = [i for i in self.items if i.kind == "cluster" and i.ident == "legend"]
+        self.legend = legend[0] if legend else None
+
+    def crop(
+        self, x0: float, y0: float, x1: float, y1: float, scale: float, *, whole: bool = True
+    ) -> str:
+        """The part of the drawing inside the box (outer units), ``scale`` mm a unit.
+
+        What lies wholly outside is left out, so the PDF holds no words the sheet
+        does not show. With ``whole`` (a sheet cut between stages), a text that
+        crosses the edge is left out too (an edge's label at its far end); without
+        (a poster's page, cut anywhere), it stays, clipped at the edge.
+        """
+        root = ET.Element(self.root.tag, {k: v for k, v in self.root.attrib.items()})
+        w, h = x1 - x0, y1 - y0
+        root.set("width", f"{w * scale:.2f}mm")
+        root.set("height", f"{h * scale:.2f}mm")
+        root.set("viewBox", f"{x0:.2f} {y0:.2f} {w:.2f} {h:.2f}")
+        if self.graph is not None:
+            for child in self.root:
+                if child.tag != _G:
+                    root.append(child)  # title, desc
+            into = ET.SubElement(root, _G, dict(self.graph.attrib))
+        else:
+            into = root
+        for loose in self.loose:
+            into.append(loose)
+        for item in self.items:
+            if item.x1 < x0 or item.x0 > x1 or item.y1 < y0 or item.y0 > y1:
+                continue
+            inside = x0 <= item.x0 and item.x1 <= x1 and y0 <= item.y0 and item.y1 <= y1
+            into.append(
+                item.element if inside else self._trimmed(item.element, x0, y0, x1, y1, whole)
+            )
+        return ET.tostring(root, encoding="unicode")
+
+    def _trimmed(
+        self, el: ET.Element, x0: float, y0: float, x1: float, y1: float, whole: bool
+    ) -> ET.Element:
+        import copy
+
+        out = copy.deepcopy(el)
+        for parent in list(out.iter()):
+            for child in list(parent):
+                if child.tag != _TEXT:
+                    continue
+                box = _extent(child, self.dx, self.dy)
+                if box is None:
+                    continue
+                if whole:
+                    gone = box[0] < x0 - 1 or box[2] > x1 + 1 or box[1] < y0 or box[3] > y1
+                else:
+                    gone = box[2] < x0 or box[0] > x1 or box[3] < y0 or box[1] > y1
+                if gone:
+                    parent.remove(child)
+        return out
+
+
+def _breaks(intervals: Iterable[tuple[float, float]], lo: float, hi: float) -> list[float]:
+    """Where a sheet may end inside ``[lo, hi]``: the middle of each gap of at least
+    :data:`GAP` between the ``intervals`` (the things that must not be cut)."""
+    spans = sorted((max(lo, a), min(hi, b)) for a, b in intervals if b > lo and a < hi)
+    out = []
+    reach = lo
+    for a, b in spans:
+        if a - reach >= GAP:
+            out.append((a + reach) / 2)
+        reach = max(reach, b)
+    return out
+
+
+def _pack(
+    start: float, end: float, room: float, good: list[float], fallback: list[float]
+) -> list[float]:
+    """Cut ``[start, end]`` into pieces no longer than ``room``: as few cuts at a
+    ``fallback`` place (through a stage rather than between two) as can be, then as
+    few pieces, then as even as can be (not a full sheet and a sliver). The places cut,
+    ``start`` and ``end`` included; [] when something is wider than the room."""
+    # cost of reaching a place: (cuts through a stage, pieces, sum of squared widths)
+    at = sorted({start, end, *(x for x in good if start < x < end)})
+    worse = {x for x in fallback if start < x < end} - set(at)
+    places = sorted([*at, *worse])
+    n = len(places)
+    inf = (math.inf, math.inf, math.inf)
+    best: list[tuple[float, float, float]] = [inf] * n
+    back = [0] * n
+    best[0] = (0, 0, 0.0)
+    lo = 0
+    for j in range(1, n):
+        while places[j] - places[lo] > room + 1e-6:
+            lo += 1
+        for i in range(lo, j):
+            if best[i] == inf:
+                continue
+            w = places[j] - places[i]
+            falls, pieces, squares = best[i]
+            cost = (pieces + (places[j] in worse), falls + 1, squares + w * w)
+            if cost < best[j]:
+                best[j], back[j] = cost, i
+    if best[-1] == inf:
+        return []
+    cuts = [n - 1]
+    while cuts[-1]:
+        cuts.append(back[cuts[-1]])
+    return [places[k] for k in reversed(cuts)]
+
+
+@dataclass(frozen=True)
+class _Cut:
+    xs: list[float]  # the sheets' left and right edges, in order
+    ys: list[float]  # likewise top and bottom
+    legend: list[str]  # per column of sheets: where its legend goes ("", below, right)
+    alone: bool  # the legend fits a sheet of its own
+
+
+def _cut(d: _Drawing, room_w: float, room_h: float) -> _Cut | None:
+    """The cuts of the map for sheets ``room_w`` x ``room_h`` points, or None."""
+    stages = d.stages
+    top = min(s.y0 for s in stages) - EDGE
+    bottom = max(s.y1 for s in stages) + EDGE
+    left, right = stages[0].x0 - EDGE, stages[-1].x1 + EDGE
+    between = [(a.x1 + b.x0) / 2 for a, b in itertools.pairwise(stages)]
+    solid = [(i.x0, i.x1) for i in d.items if i.kind == "node"]
+    solid += [(a, b) for a, b in _labels(d)]
+    inner = [x for s in stages for x in _breaks(solid, s.x0 + EDGE, s.x1 - EDGE)]
+    xs = _pack(left, right, room_w, between, inner)
+    if not xs:
+        return None
+    rows_solid = [(i.y0, i.y1) for i in d.items if i.kind == "node"]
+    ys = _pack(top, bottom, room_h, _breaks(rows_solid, top, bottom), [])
+    if not ys:
+        ys = [
+            top + (bottom - top) * k / math.ceil((bottom - top) / room_h)
+            for k in range(math.ceil((bottom - top) / room_h) + 1)
+        ]
+    legend: list[str] = []
+    alone = True
+    if d.legend is not None:
+        lw, lh = d.legend.x1 - d.legend.x0 + 2 * EDGE, d.legend.y1 - d.legend.y0 + 2 * EDGE
+        last_h = ys[-1] - ys[-2]
+        for a, b in itertools.pairwise(xs):
+            if lw <= room_w and last_h + BETWEEN + lh <= room_h:
+                legend.append("below")
+            elif (b - a) + BETWEEN + lw <= room_w and lh <= room_h:
+                legend.append("right")
+            else:
+                legend.append("")
+        alone = lw <= room_w and lh <= room_h
+    return _Cut(xs, ys, legend, alone)
+
+
+def _labels(d: _Drawing) -> list[tuple[float, float]]:
+    """The extents of the edges' labels: a sheet may not end through one."""
+    out = []
+    for item in d.items:
+        if item.kind != "edge":
+            continue
+        for t in item.element.iter(_TEXT):
+            box = _extent(t, d.dx, d.dy)
+            if box is not None:
+                out.append((box[0], box[2]))
+    return out
+
+
+def _held(d: _Drawing, x0: float, x1: float, parts: dict[int, list[int]], col: int) -> str:
+    """Which stages a sheet's part holds, by their numbers ("stages 1-3 of 8")."""
+    n = sum(1 for s in d.stages if s.ident != "stage-outcomes")
+    said: list[str] = []
+    run: list[int] = []  # whole stages in a row
+
+    def flush() -> None:
+        if run:
+            said.append(f"stage {run[0]}" if len(run) == 1 else f"stages {run[0]}-{run[-1]}")
+            run.clear()
+
+    outcomes = False
+    for k, s in enumerate(d.stages):
+        if col not in parts[k]:
+            continue
+        if s.ident == "stage-outcomes" and k == len(d.stages) - 1:
+            outcomes = True
+        elif len(parts[k]) > 1:
+            flush()
+            said.append(f"stage {k + 1} (part {parts[k].index(col) + 1} of {len(parts[k])})")
+        else:
+            run.append(k + 1)
+    flush()
+    text = " and ".join(said) + (f" of {n}" if said else "")
+    if outcomes:
+        text = f"{text}, the outcomes" if text else "the outcomes"
+    return text
+
+
+def plan_flow_sheets(
+    svg: str,
+    area: tuple[float, float],
+    *,
+    scale: float,
+    most: float | None = None,
+    header: float = 0.0,
+) -> FlowSheets:
+    """Cut the flow map into sheets of ``area`` (mm, inside the margins) at ``scale``
+    mm per point of the drawing, or larger up to ``most`` when that needs no more
+    sheets (a small map is set larger rather than left in a corner).
+
+    ``header`` is the height (mm) each sheet's title band takes. The drawing's own
+    title block is left out (the sheet's header says it, once); its legend goes
+    under or beside the map on every sheet with room for it, or on a sheet of its
+    own when none has. Raises :class:`JourneyError` when one column of the map is
+    wider than the sheet at ``scale``.
+    """
+    d = _Drawing(svg)
+    if not d.stages:  # pragma: no cover - every flow map has stage boxes
+        raise JourneyError("the map has no stages to print")
+
+    def at(s: float) -> _Cut | None:
+        return _cut(d, area[0] / s, (area[1] - header) / s)
+
+    found = at(scale)
+    if found is None:
+        widest = max(s.x1 - s.x0 for s in d.stages)
+        raise JourneyError(
+            f"a column of the map is too wide for a {area[0] + 24:.0f} mm wide sheet at this"
+            f" type size (its stage is {widest * scale:.0f} mm wide): use a larger --paper,"
+            " --orientation, or --tile"
+        )
+
+    def key(c: _Cut) -> tuple[int, bool]:
+        return ((len(c.xs) - 1) * (len(c.ys) - 1), any(c.legend))
+
+    best, s = found, scale
+    if most is not None and most > scale:
+        lo, hi = scale, most
+        want = key(found)
+        for _ in range(24):
+            mid = (lo + hi) / 2
+            c = at(mid)
+            if c is not None and c.alone and key(c)[0] <= want[0] and key(c)[1] >= want[1]:
+                lo, best = mid, c
+            else:
+                hi = mid
+        s = lo
+    return _sheets(d, best, s)
+
+
+def _sheets(d: _Drawing, cut: _Cut, s: float) -> FlowSheets:
+    cols, rows = len(cut.xs) - 1, len(cut.ys) - 1
+    # Which sheet columns hold a part of each stage (a stage wider than a sheet).
+    parts: dict[int, list[int]] = {}
+    for k, st in enumerate(d.stages):
+        parts[k] = [
+            c for c in range(cols) if cut.xs[c] < st.x1 - EDGE and cut.xs[c + 1] > st.x0 + EDGE
+        ]
+    legend_svg = None
+    if d.legend is not None:
+        lg = d.legend
+        legend_svg = d.crop(lg.x0 - EDGE, lg.y0 - EDGE, lg.x1 + EDGE, lg.y1 + EDGE, s)
+        legend_mm = ((lg.x1 - lg.x0 + 2 * EDGE) * s, (lg.y1 - lg.y0 + 2 * EDGE) * s)
+    own = d.legend is not None and not any(cut.legend)
+    count = cols * rows + (1 if own else 0)
+    sheets = []
+    for r in range(rows):
+        for c in range(cols):
+            number = r * cols + c + 1
+            x0, x1, y0, y1 = cut.xs[c], cut.xs[c + 1], cut.ys[r], cut.ys[r + 1]
+            caption = ""
+            if count > 1:
+                held = _held(d, x0, x1, parts, c)
+                where = [f"Sheet {number} of {count}: {held}"]
+                if rows > 1:
+                    where[0] += f" (row {r + 1} of {rows}, column {c + 1} of {cols})"
+                if c > 0:
+                    where.append(f"continued from sheet {number - 1}")
+                if c + 1 < cols:
+                    where.append(f"continues on sheet {number + 1}")
+                if r + 1 < rows:
+                    where.append(f"below it: sheet {number + cols}")
+                if own and number == cols * rows:
+                    where.append(f"legend on sheet {count}")
+                caption = ", ".join(where)
+            side = cut.legend[c] if r == rows - 1 and d.legend is not None else ""
+            sheets.append(
+                FlowSheet(
+                    number,
+                    count,
+                    d.crop(x0, y0, x1, y1, s),
+                    (x1 - x0) * s,
+                    (y1 - y0) * s,
+                    caption,
+                    legend_svg if side else None,
+                    legend_mm if side else (0.0, 0.0),
+                    side or "below",
+                )
+            )
+    if own and legend_svg is not None:
+        sheets.append(
+            FlowSheet(
+                count,
+                count,
+                "",
+                0.0,
+                0.0,
+                f"Sheet {count} of {count}: the legend of the map",
+                legend_svg,
+                legend_mm,
+            )
+        )
+    return FlowSheets(sheets, s, cols, rows)
+
+
+def crops(svg: str, boxes: list[tuple[float, float, float, float]], scale: float) -> list[str]:
+    """The parts of a drawing (a flow map or a canvas) inside ``boxes`` (x0, y0, x1, y1
+    in its viewBox units), each an SVG ``scale`` mm a unit: a poster's pages. Texts
+    that cross the edge stay (clipped); what lies wholly outside is left out."""
+    d = _Drawing(svg)
+    return [d.crop(*box, scale, whole=False) for box in boxes]

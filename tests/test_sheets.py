@@ -1,0 +1,111 @@
+"""A flow map cut into printed sheets: whole stages, in order, nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+
+from journeymap import load
+from journeymap.analysis import analyze
+from journeymap.errors import JourneyError
+from journeymap.rendering import _laid_out
+from journeymap.sheets import PT_MM, _pack, plan_flow_sheets
+from journeymap.themes import get_theme
+
+from .test_examples import EXAMPLES
+
+A3 = (396.0, 272.0)  # landscape, inside the margins
+SCALE = 8 / 9 * PT_MM  # 9 pt body text printed at 8 pt
+
+
+def flow_svg(name: str, legend_width: float | None = None) -> str:
+    j = load(EXAMPLES / f"{name}.yaml")
+    return _laid_out(
+        j, analyze(j), get_theme(None), "svg", dpi=None, links=None, legend_width=legend_width
+    ).decode("utf-8")
+
+
+def texts(svg: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", t) for t in re.findall(r"<text[^>]*>.*?</text>", svg, re.S)]
+
+
+def viewbox(svg: str) -> tuple[float, float, float, float]:
+    found = re.search(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"', svg)
+    assert found
+    x, y, w, h = (float(v) for v in found.groups())
+    return x, y, w, h
+
+
+def test_pack_prefers_whole_stages_then_fewest_then_even_pieces() -> None:
+    # four stages of 100 between 0 and 400, room for two and a half
+    assert _pack(0, 400, 250, [100, 200, 300], [150, 250]) == [0, 200, 400]
+    # a stage wider than the room is cut at its inner place
+    assert _pack(0, 400, 150, [100, 300], [200]) == [0, 100, 200, 300, 400]
+    # as even as can be: not 300 + 100 but 200 + 200
+    assert _pack(0, 400, 300, [100, 200, 300], []) == [0, 200, 400]
+    # nowhere to cut: impossible
+    assert _pack(0, 400, 150, [], []) == []
+
+
+@pytest.mark.parametrize("name", ["candidate", "client"])
+def test_every_stage_and_touchpoint_is_on_a_sheet_in_order(name: str) -> None:
+    svg = flow_svg(name, legend_width=A3[0] / SCALE - 16)
+    plan = plan_flow_sheets(svg, A3, scale=SCALE, most=SCALE * 2.5, header=20)
+    j = load(EXAMPLES / f"{name}.yaml")
+    assert plan.scale >= SCALE and len(plan.sheets) > 1
+    shown = [t for s in plan.sheets for t in texts(s.svg)]
+    for tp in j.touchpoints:
+        assert any(tp.title.split()[0] in t for t in shown), tp.title
+    # stage titles: each on exactly one sheet, in the declared order
+    where = []
+    for k, st in enumerate(j.stages):
+        title = f"{k + 1}. {st.title}"
+        holding = [
+            s.number for s in plan.sheets if any(title.startswith(t) for t in texts(s.svg) if t)
+        ]
+        assert len(holding) == 1, (title, holding)
+        where.append(holding[0])
+    assert where == sorted(where)
+    # sheets side by side: each starts where the one before it ends
+    boxes = [viewbox(s.svg) for s in plan.sheets if s.svg]
+    for (x0, _, w0, _), (x1, _, _, _) in itertools.pairwise(boxes):
+        assert x1 == pytest.approx(x0 + w0, abs=0.02)
+    # every sheet within the paper, at the plan's scale
+    for s in plan.sheets:
+        if s.svg:
+            assert s.width_mm <= A3[0] + 1e-6 and s.height_mm <= A3[1] - 20 + 1e-6
+    captions = [s.caption for s in plan.sheets]
+    assert captions[0].startswith(f"Sheet 1 of {len(plan.sheets)}: stage")
+    assert "continues on sheet 2" in captions[0]
+    assert "continued from sheet 1" in captions[1]
+
+
+def test_a_small_map_is_set_larger_on_big_paper() -> None:
+    from .test_rendering import _straight
+
+    j = _straight()
+    svg = _laid_out(j, analyze(j), get_theme(None), "svg", dpi=None, links=None).decode()
+    a0 = (1165.0, 817.0)
+    plan = plan_flow_sheets(svg, a0, scale=SCALE, most=SCALE * 2.5, header=20)
+    assert len(plan.sheets) == 1 and plan.sheets[0].caption == ""
+    assert plan.scale > SCALE * 1.2
+    # and fills the sheet's width or height
+    s = plan.sheets[0]
+    assert s.width_mm > a0[0] * 0.9 or s.height_mm + s.legend_mm[1] > (a0[1] - 20) * 0.8
+
+
+def test_text_outside_a_sheet_is_left_out_of_it() -> None:
+    svg = flow_svg("candidate", legend_width=A3[0] / SCALE - 16)
+    plan = plan_flow_sheets(svg, A3, scale=SCALE, header=20)
+    first, last = plan.sheets[0], plan.sheets[-1]
+    assert "Job posting on a job" in " ".join(texts(first.svg))
+    assert "Job posting on a job" not in " ".join(texts(last.svg) + texts(last.legend or ""))
+    assert "Hired permanently" not in " ".join(texts(first.svg))
+
+
+def test_a_column_wider_than_the_sheet_is_refused_with_a_message() -> None:
+    svg = flow_svg("client")
+    with pytest.raises(JourneyError, match="too wide"):
+        plan_flow_sheets(svg, (40.0, 272.0), scale=SCALE, header=20)
