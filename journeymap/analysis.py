@@ -186,8 +186,12 @@ def leaks(
     return found, _clean(min(1.0, float(visits[f.success].sum()))), visits
 
 
-def analyze(journey: Journey, config: Config | None = None) -> Analysis:
+def analyze(journey: Journey, config: Config | None = None, *, quantiles: bool = True) -> Analysis:
     """Everything ``journeymap analyze`` reports; ``config`` tunes the findings.
+
+    ``quantiles=False`` leaves out the medians and 90th percentiles of the time to
+    each outcome (None), which are most of the time on small journeys: what a map
+    draws does not need them (the means, and so every finding, are the same).
 
     The cyclic collector is paused meanwhile: a journey of 100,000 touchpoints
     gives 100,000s of findings, fixes and leaks, none in a cycle, and the
@@ -201,13 +205,13 @@ def analyze(journey: Journey, config: Config | None = None) -> Analysis:
     was = gc.isenabled()
     gc.disable()
     try:
-        return _analyze(journey, config)
+        return _analyze(journey, config, quantiles)
     finally:
         if was:
             gc.enable()
 
 
-def _analyze(journey: Journey, config: Config | None) -> Analysis:
+def _analyze(journey: Journey, config: Config | None, quantiles: bool = True) -> Analysis:
     from .findings import _Facts, find
     from .fixes import fix_first
     from .paths import _closed_loops
@@ -245,7 +249,7 @@ def _analyze(journey: Journey, config: Config | None) -> Analysis:
     dead_ends = sorted(ids[dead])
     unreachable = sorted(ids[~reached])
     trap_ids = sorted(ids[traps])
-    timing = time_to_outcomes(journey, f, success=x, visits=visits)
+    timing = time_to_outcomes(journey, f, success=x, visits=visits, quantiles=quantiles)
     facts = _Facts(
         journey,
         f,

@@ -602,7 +602,7 @@ def layout(
     with the cards. Where each row lands is kept in ``Canvas.rows``.
     """
     t = theme or get_theme(None)
-    a = analysis or analyze(journey)
+    a = analysis or analyze(journey, quantiles=False)
     cols = list(stages) if stages is not None else list(journey.stages)
     ends = list(journey.outcomes) if outcomes else []
     x0 = LABEL + PAD
@@ -1141,7 +1141,7 @@ def canvas_svg(
 ) -> str:
     """The journey canvas as an SVG document."""
     t = theme or get_theme(None)
-    a = analysis or analyze(journey)
+    a = analysis or analyze(journey, quantiles=False)
     c = layout(journey, a, t)
     desc = (
         f"Journey canvas of {len(journey.touchpoints)} touchpoints in {len(journey.stages)} "
@@ -1483,7 +1483,7 @@ def worksheet_sheets(
         )
         prefill = False
     cols = stages or list(journey.stages)
-    a = analyze(journey)
+    a = analyze(journey, quantiles=False)
     per_sheet = len(cols)
     if area is not None and note_mm:
         room = area[0] - (LABEL + 2 * PAD) * unit
@@ -1577,7 +1577,7 @@ def canvas_sheets(
     no title (the printed sheet's header says it once).
     """
     t = theme or get_theme(None)
-    a = analysis or analyze(journey)
+    a = analysis or analyze(journey, quantiles=False)
     stages = list(journey.stages)
     extra = 1 if journey.outcomes else 0
     last = len(stages) - 1

@@ -605,7 +605,10 @@ def cards(
     from .printing import paper as paper_size
 
     size = paper_size(paper or "A4", orientation or "portrait")
-    files = {outdir / f"{j.journey}-cards.pdf": cards_pdf(j, run(j), size) for j in _load(paths)}
+    files = {
+        outdir / f"{j.journey}-cards.pdf": cards_pdf(j, run(j, quantiles=False), size)
+        for j in _load(paths)
+    }
     for written in write_files(files):
         click.echo(f"wrote {written}")
 

@@ -700,7 +700,7 @@ def to_dot(
     def href(ident: str) -> str:
         return f", href={_q(links.format(id=ident))}" if links else ""
 
-    a = analysis or analyze(journey)
+    a = analysis or analyze(journey, quantiles=False)
     theme = theme or get_theme(None)
     transitions = sum(len(tp.next) for tp in journey.touchpoints)
     labels = transitions <= MAX_LABELLED_EDGES if edge_labels is None else edge_labels

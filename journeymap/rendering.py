@@ -90,7 +90,7 @@ def render(
 
         return to_mermaid(journey).encode("utf-8")
     t = theme if isinstance(theme, Theme) else get_theme(theme)
-    a = analysis or analyze(journey)
+    a = analysis or analyze(journey, quantiles=False)
     if format == "pdf":
         from .dot import subtitle_lines
         from .printing import canvas_pdf, flow_pdf

@@ -360,6 +360,7 @@ def time_to_outcomes(
     *,
     success: Floats | None = None,
     visits: Floats | None = None,
+    quantiles: bool = True,
 ) -> Timing:
     """Time to each outcome from each entry, and the share of each stage in it.
 
@@ -372,7 +373,9 @@ def time_to_outcomes(
     customers started over the entries by
     :func:`~journeymap.analysis.entry_weights` (as :func:`~journeymap.analysis.leaks`
     solves them, closed loops cut open or not: no time to success is spent
-    there). See the module docstring for the method and its guarantees.
+    there). Without ``quantiles`` the medians and 90th percentiles are left out
+    (None): a map needs only the means, and the quantiles are most of the time.
+    See the module docstring for the method and its guarantees.
     """
     chain = _chain(journey, f)
     local = np.full(f.n, -1, dtype=np.int64)
@@ -431,7 +434,7 @@ def time_to_outcomes(
     p50[ask & (means == 0)] = 0.0
     p90[ask & (means == 0)] = 0.0
     pending = ask & (means > 0)
-    if moments is not None and pending.any():
+    if quantiles and moments is not None and pending.any():
         grid = _quantiles(
             moments, is_success, prob, means, pending, (p50, p90), notes, targets, entries
         )

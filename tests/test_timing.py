@@ -816,3 +816,27 @@ def test_invariants(d: dict[str, Any]) -> None:
     if t.stage_shares:
         assert abs(math.fsum(t.stage_shares.values()) - 1) <= 1e-9
         assert all(0 <= v <= 1 for v in t.stage_shares.values())
+
+
+@pytest.mark.parametrize("name", ["candidate", "client"])
+def test_an_analysis_for_a_map_leaves_out_only_the_quantiles(name: str) -> None:
+    """Maps analyse without the medians and 90th percentiles (most of the time on
+    small journeys); every other figure, findings included, is the same."""
+    from dataclasses import replace
+
+    from journeymap import load
+
+    from .test_examples import EXAMPLES
+
+    j = load(EXAMPLES / f"{name}.yaml")
+    full, quick = analyze(j), analyze(j, quantiles=False)
+    assert quick.findings == full.findings and quick.leaks == full.leaks
+    assert quick.success_probability == full.success_probability
+    assert quick.fix_first == full.fix_first and quick.drop_off == full.drop_off
+    assert quick.time.stage_shares == full.time.stage_shares
+    assert any(r.p50_s is not None for rs in full.time.entries.values() for r in rs.values())
+    for e, records in full.time.entries.items():
+        for o, r in records.items():
+            q = quick.time.entries[e][o]
+            assert q.p50_s is None and q.p90_s is None
+            assert replace(q, p50_s=r.p50_s, p90_s=r.p90_s) == r
