@@ -220,6 +220,17 @@ class Canvas:
     column: float = COLUMN
     # Each row drawn: its top and height (a printed sheet splits between rows).
     rows: dict[str, tuple[float, float]] = field(default_factory=dict)
+    head: float = 0.0  # the stage headers' height
+
+
+@dataclass(frozen=True)
+class Grid:
+    """What every sheet of a printed canvas shares, so that taped side by side their
+    rows line up: the stage headers' height, each row's height, the emotion scale."""
+
+    head: float = 0.0
+    rows: dict[str, float] = field(default_factory=dict)
+    emotion: tuple[int, int] | None = None
 
 
 def _text(x: float, y: float, lines: list[str], size: float, cls: str, bold: bool = False) -> str:
@@ -592,6 +603,7 @@ def layout(
     width: float | None = None,
     rows: Collection[str] | None = None,
     legend: bool = True,
+    grid: Grid | None = None,
 ) -> Canvas:
     """Place everything on the canvas (the worksheet has its own, :func:`_sheet`).
 
@@ -599,7 +611,9 @@ def layout(
     only on the last, no heading (the sheet's header has the title), and fills
     ``width`` (drawing units): its columns grow wider, their cards side by side.
     A sheet too tall for its paper draws some ``rows`` (by name), the ``legend``
-    with the cards. Where each row lands is kept in ``Canvas.rows``.
+    with the cards. Where each row lands is kept in ``Canvas.rows``. ``grid``
+    makes the sheets of a poster line up: the same header and row heights and
+    emotion scale on every sheet.
     """
     t = theme or get_theme(None)
     a = analysis or analyze(journey, quantiles=False)
@@ -640,7 +654,8 @@ def layout(
         y += len(lines) * 13 * LINE
     y += PAD if heading else 0.0
     # stage headers
-    head_h = _stage_headers(c, cols, x0, y, column, first, t)
+    head_h = _stage_headers(c, cols, x0, y, column, first, t, grid.head if grid else 0.0)
+    c.head = head_h
     if ends:
         x = x0 + len(cols) * column
         c.svg.append(
@@ -672,8 +687,20 @@ def layout(
         if row == "waits":
             waits = _stage_waits(journey, cols, tps)
             present[row] = any(waits)
-        if not present[row] or (rows is not None and row not in rows):
+        # On a poster every sheet has the rows of the others (empty where its stages
+        # have nothing), so the rows run straight across the taped sheets.
+        shown = present[row] or (grid is not None and row in grid.rows)
+        if not shown or (rows is not None and row not in rows):
             continue
+        if row == "back" and rows is not None and "front" not in rows:
+            # The sheet above ends with the touchpoints: the line starts this one.
+            c.svg.append(
+                f'<line x1="{PAD}" y1="{y:.1f}" x2="{width - PAD:.1f}" y2="{y:.1f}" '
+                f'stroke="{esc(t.text)}" stroke-width="2" stroke-dasharray="10 5"/>'
+            )
+            c.svg.append(_text(PAD * 1.5, y + 2, ["line of visibility"], 10, "visibility"))
+            c.used.add("visibility")
+            y += 16
         top = y
         start = len(c.svg)
         height = 0.0
@@ -709,7 +736,7 @@ def layout(
                 h = _list_cell(c, x0 + k * c.column, top + PAD, items, row, bullet=False)
                 height = max(height, h + PAD)
         elif row == "emotion":
-            height = _emotion(c, journey, cols, tps, x0, top, t)
+            height = _emotion(c, journey, cols, tps, x0, top, t, grid.emotion if grid else None)
         elif row == "waits":
             for k, stage_waits in enumerate(waits):
                 h = _wait_cell(c, x0 + k * c.column, top + PAD, stage_waits)
@@ -723,6 +750,8 @@ def layout(
                 h = _grouped_cell(c, x0 + k * c.column, top + PAD, groups, row)
                 height = max(height, h + PAD)
         height = max(height, 50.0) + PAD
+        if grid is not None:  # as tall as the row is on the poster's other sheets
+            height = max(height, grid.rows.get(row, 0.0))
         # the row's band and label go under its content
         band = [
             f'<rect x="{PAD}" y="{top:.1f}" width="{width - 2 * PAD:.1f}" height="{height:.1f}" '
@@ -737,11 +766,10 @@ def layout(
                 f'stroke="{esc(t.stage_border)}"/>'
             )
         c.svg[start:start] = band
-        if row == "front" and present["back"]:
-            height += 0  # the line of visibility is drawn below, between the rows
         c.rows[row] = (top, height)
         y = top + height
-        if row == "front" and present["back"] and (rows is None or "back" in rows):
+        backstage = present["back"] or (grid is not None and "back" in grid.rows)
+        if row == "front" and backstage and (rows is None or "back" in rows):
             c.svg.append(
                 f'<line x1="{PAD}" y1="{y:.1f}" x2="{width - PAD:.1f}" y2="{y:.1f}" '
                 f'stroke="{esc(t.text)}" stroke-width="2" stroke-dasharray="10 5"/>'
@@ -778,6 +806,7 @@ def _emotion(
     x0: float,
     top: float,
     t: Theme,
+    scale: tuple[int, int] | None = None,
 ) -> float:
     """The emotion row; return its height.
 
@@ -792,6 +821,8 @@ def _emotion(
     values = [tp.emotion for s in cols for tp in tps[s.id] if tp.emotion is not None]
     lo = min(0, math.floor(min(values)))
     hi = max(0, math.ceil(max(values)))
+    if scale is not None:  # the whole journey's, on each printed sheet alike
+        lo, hi = min(lo, scale[0]), max(hi, scale[1])
     label_h = EMOTION_FONT * LINE
     head = PAD + label_h
     height = head + (hi - lo) * EMOTION_UNIT + label_h + PAD
@@ -1221,7 +1252,14 @@ def _split(n: int, per_sheet: int) -> list[tuple[int, int]]:
 
 
 def _stage_headers(
-    c: Canvas, cols: Sequence[Stage], x0: float, y: float, col: float, first: int, t: Theme
+    c: Canvas,
+    cols: Sequence[Stage],
+    x0: float,
+    y: float,
+    col: float,
+    first: int,
+    t: Theme,
+    least: float = 0.0,
 ) -> float:
     """The numbered stage headers of a canvas or worksheet row; their height.
 
@@ -1230,6 +1268,7 @@ def _stage_headers(
     """
     titles = [f"{first + k}. {s.title}" for k, s in enumerate(cols)]
     head_h = max(len(wrap(x, col - 2 * PAD, 14, True)) for x in titles) * 14 * LINE + 2 * PAD
+    head_h = max(head_h, least)
     for k, title in enumerate(titles):
         x = x0 + k * col
         c.svg.append(
@@ -1582,8 +1621,17 @@ def canvas_sheets(
     extra = 1 if journey.outcomes else 0
     last = len(stages) - 1
 
+    values = [tp.emotion for tp in journey.touchpoints if tp.emotion is not None]
+    scale = (min(0, math.floor(min(values))), max(0, math.ceil(max(values)))) if values else None
+    order = [r for r, _ in CANVAS_ROWS] + [LEGEND_ROW]
+
     def draw(
-        lo: int, hi: int, u: float, rows: Collection[str] | None = None, legend: bool = True
+        lo: int,
+        hi: int,
+        u: float,
+        rows: Collection[str] | None = None,
+        legend: bool = True,
+        grid: Grid | None = None,
     ) -> Canvas:
         return layout(
             journey,
@@ -1596,53 +1644,40 @@ def canvas_sheets(
             width=area[0] / u,
             rows=rows,
             legend=legend,
+            grid=grid,
         )
 
-    def row_groups(lo: int, hi: int, u: float) -> list[tuple[list[str] | None, Canvas]] | None:
-        """The part's sheets top to bottom: all rows on one, or whole rows on several."""
-        whole = draw(lo, hi, u)
+    def fits(parts: list[tuple[int, int]], u: float, depth: int | None) -> list[Drawn] | None:
+        """The poster: per part (a column of sheets) its sheets top to bottom, every
+        sheet of a row of the poster holding the same rows at the same heights."""
+        room = area[0] / u - LABEL - 2 * PAD
+        if any(
+            (hi - lo + 1 + (extra if hi == last else 0)) * COLUMN > room + 1e-6 for lo, hi in parts
+        ):
+            return None
         budget = area[1] / u
-        if whole.height <= budget + 1e-6:
-            return [(None, whole)]
-        # Whole rows top to bottom, the legend last (a row of its own here).
-        names = [*whole.rows, LEGEND_ROW]
+        full = [draw(lo, hi, u, grid=Grid(emotion=scale)) for lo, hi in parts]
+        heights: dict[str, float] = {}
+        for c in full:
+            for name, (_, h) in c.rows.items():
+                heights[name] = max(heights.get(name, 0.0), h)
+        grid = Grid(max(c.head for c in full), heights, scale)
+        whole = [draw(lo, hi, u, grid=grid) for lo, hi in parts]
+        if all(c.height <= budget + 1e-6 for c in whole):
+            return [[(None, c)] for c in whole]
         groups: list[list[str]] = [[]]
-        for name in names:
+        for name in [r for r in order if r in heights or r == LEGEND_ROW]:
             trial = [*groups[-1], name]
-            if _drawn(draw, lo, hi, u, trial).height > budget + 1e-6:
+            tallest = max(_drawn(draw, lo, hi, u, trial, grid).height for lo, hi in parts)
+            if tallest > budget + 1e-6:
                 if not groups[-1]:
                     return None  # one row alone is too tall
                 groups.append([name])
             else:
                 groups[-1] = trial
-        return row_split(lo, hi, u, [list(g) for g in groups])
-
-    def row_split(
-        lo: int, hi: int, u: float, split: list[list[str]]
-    ) -> list[tuple[list[str] | None, Canvas]] | None:
-        """The part's rows on sheets as ``split`` groups them (rows it lacks left out)."""
-        out: list[tuple[list[str] | None, Canvas]] = []
-        budget = area[1] / u
-        for g in split:
-            c = _drawn(draw, lo, hi, u, g)
-            if c.height > budget + 1e-6:
-                return None
-            out.append((g, c))
-        return out
-
-    def fits(
-        parts: list[tuple[int, int]], u: float, depth: int | None
-    ) -> list[list[tuple[list[str] | None, Canvas]]] | None:
-        room = area[0] / u - LABEL - 2 * PAD
-        drawn = []
-        for lo, hi in parts:
-            if (hi - lo + 1 + (extra if hi == last else 0)) * COLUMN > room + 1e-6:
-                return None
-            groups = row_groups(lo, hi, u)
-            if groups is None or (depth is not None and len(groups) > depth):
-                return None
-            drawn.append(groups)
-        return _aligned(drawn, parts, u, row_split) if depth is not None else drawn
+        if depth is not None and len(groups) > depth:
+            return None
+        return [[(g, _drawn(draw, lo, hi, u, g, grid)) for g in groups] for lo, hi in parts]
 
     per = max(1, int((area[0] / unit - LABEL - 2 * PAD) // COLUMN))
     best: tuple[int, int, list[tuple[int, int]], list[list[tuple[list[str] | None, Canvas]]]] | None
@@ -1654,7 +1689,6 @@ def canvas_sheets(
         drawn = fits(parts, unit, None)
         if drawn is None:
             continue
-        drawn = _aligned(drawn, parts, unit, row_split)
         depth = max(len(g) for g in drawn)
         sheets = len(parts) * depth
         if best is None or (sheets, depth) < (best[0], best[1]):
@@ -1749,39 +1783,13 @@ def canvas_sheets(
 Drawn = list[tuple[list[str] | None, Canvas]]
 
 
-def _aligned(
-    drawn: list[Drawn],
-    parts: list[tuple[int, int]],
-    u: float,
-    split: Callable[[int, int, float, list[list[str]]], Drawn | None],
-) -> list[Drawn]:
-    """Every part's rows split as the deepest part's are, so the sheets of a poster
-    line up in rows (touchpoints beside touchpoints); where a part does not fit that
-    split, it keeps its own."""
-    deepest = max(drawn, key=len)
-    if len(deepest) == 1:
-        return drawn
-    names = [g for g, _ in deepest if g is not None]
-    every = [r for g in names for r in g]
-    order = [r for r, _ in CANVAS_ROWS] + [LEGEND_ROW]
-    groups = [list(g) for g in names]
-    # rows the deepest part lacks (no backstage there) join the group of the row before
-    for r in order:
-        if r not in every:
-            before = [x for x in order[: order.index(r)] if x in every]
-            target = next((g for g in groups if before and before[-1] in g), groups[0])
-            target.append(r)
-            target.sort(key=order.index)
-    out = []
-    for (lo, hi), own in zip(parts, drawn, strict=True):
-        again = split(lo, hi, u, groups)
-        out.append(again if again is not None else own)
-    return out
-
-
 #: The legend, when a printed canvas is split between rows: it goes under the last.
 LEGEND_ROW = "legend"
 
 
-def _drawn(draw: Callable[..., Canvas], lo: int, hi: int, u: float, rows: list[str]) -> Canvas:
-    return draw(lo, hi, u, rows=[r for r in rows if r != LEGEND_ROW], legend=LEGEND_ROW in rows)
+def _drawn(
+    draw: Callable[..., Canvas], lo: int, hi: int, u: float, rows: list[str], grid: Grid
+) -> Canvas:
+    return draw(
+        lo, hi, u, rows=[r for r in rows if r != LEGEND_ROW], legend=LEGEND_ROW in rows, grid=grid
+    )

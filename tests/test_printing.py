@@ -431,3 +431,36 @@ def test_cards_and_worksheets_print_no_text_under_8_pt() -> None:
     sheet, _ = worksheet_pdf(j, prefill=True, paper_size=paper("A3"))
     for page in [*cards, *PdfReader(io.BytesIO(sheet)).pages]:
         assert text_sizes(page)[0] >= 7.95, text_sizes(page)[:5]
+
+
+@pytest.mark.parametrize("name", ["candidate", "client"])
+def test_a_canvas_poster_has_its_rows_straight_across_the_sheets(name: str) -> None:
+    """Taped side by side, the sheets of a poster row start each row at the same
+    height, with the same emotion scale: a row reads across the whole journey."""
+    from journeymap.canvas import canvas_sheets
+
+    j = load(EXAMPLES / f"{name}.yaml")
+    sheets = canvas_sheets(j, analyze(j), area=(396.0, 230.0), unit=0.31)
+    assert len(sheets) > 1
+
+    def where(svg: str) -> dict[str, float]:
+        found = {}
+        for label in ("Touchpoints", "Backstage", "Waits", "Channels", "Owners", "Emotion"):
+            m = re.search(rf'class="cv-row"[^>]*><tspan x="[\d.]+" y="([\d.]+)">{label}', svg)
+            if m:
+                found[label] = float(m.group(1))
+        ticks = re.findall(r'class="cv-tick"[^>]*>([^<]+)<', svg)
+        found.update({f"tick {t}": 1.0 for t in ticks})
+        return found
+
+    rows: dict[tuple[str, ...], list[dict[str, float]]] = {}
+    for s in sheets:
+        w = where(s.svg)
+        rows.setdefault(tuple(sorted(w)), []).append(w)
+    # sheets holding the same rows hold them at the same heights, in as many groups
+    # as the poster has rows
+    for same in rows.values():
+        assert all(w == same[0] for w in same), same
+    columns = [s for s in sheets if "Touchpoints" in where(s.svg)]
+    # every column of sheets has the poster's rows of sheets: one set of rows each
+    assert len(sheets) == len(columns) * len(rows)
