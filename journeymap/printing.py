@@ -278,11 +278,11 @@ class Page:
     """One printed sheet of a map: the drawing's part and perhaps its legend."""
 
     caption: str
-    image: str  # an SVG sized in mm, or ""
-    size: tuple[float, float]
+    images: list[tuple[str, float, float]]  # SVGs sized in mm, one under the other
     legend: str | None = None
     legend_size: tuple[float, float] = (0.0, 0.0)
     legend_side: str = "below"
+    gap: float = 4.0  # mm between the images, and between them and the legend
 
 
 def _lines(text: str, width: float, size: float, bold: bool = False) -> int:
@@ -332,6 +332,7 @@ header.band p.caption { color: #1f2933; font-weight: bold; }
 .part { display: flex; align-items: flex-start; gap: 4mm; }
 .part.below { flex-direction: column; }
 .part img { display: block; flex: none; }
+.strips { display: flex; flex-direction: column; flex: none; }
 """
 
 
@@ -342,20 +343,20 @@ def pages_pdf(pages: list[Page], *, title: str, subtitle: list[str], paper_size:
     body = []
     for page in pages:
         head, _ = _sheet_header(title, page.caption, subtitle, cw, k)
-        images = []
-        if page.image:
-            images.append(
-                f'<img src="{_data_uri(page.image)}" alt="{esc(title)}"'
-                f' style="width:{page.size[0]:.2f}mm; height:{page.size[1]:.2f}mm">'
-            )
+        drawn = "".join(
+            f'<img src="{_data_uri(svg)}" alt="{esc(title)}" style="width:{w:.2f}mm;'
+            f' height:{h:.2f}mm">'
+            for svg, w, h in page.images
+        )
+        images = [f'<div class="strips" style="gap:{page.gap:.2f}mm">{drawn}</div>']
         if page.legend:
             images.append(
                 f'<img src="{_data_uri(page.legend)}" alt="legend"'
                 f' style="width:{page.legend_size[0]:.2f}mm; height:{page.legend_size[1]:.2f}mm">'
             )
         body.append(
-            f'<div class="sheet">{head}<div class="part {page.legend_side}">'
-            f"{''.join(images)}</div></div>"
+            f'<div class="sheet">{head}<div class="part {page.legend_side}"'
+            f' style="gap:{page.gap:.2f}mm">{"".join(images)}</div></div>'
         )
     css = _page_css(paper_size) + _SHEET_CSS
     return _write(
@@ -402,19 +403,39 @@ def flow_pdf(
         return _tiles_pdf(svg, (w * 0.75 * scale, h * 0.75 * scale), title, paper_size)
     svg = draw(cw / scale - 2 * EDGE)
     area = (cw, ch - 1.0)
+
+    def band(sheets: list[Any]) -> float:  # the tallest title band these sheets need
+        return max(header_height(title, subtitle, paper_size, x.caption) for x in sheets) + 2.0
+
+    # Planned with room for a long caption, then again with the room the captions
+    # take: kept when the new plan's captions fit the room it was made with.
     head = header_height(title, subtitle, paper_size, LONG_CAPTION) + 2.0
     plan = plan_flow_sheets(svg, area, scale=scale, most=scale * GROW, header=head)
-    if len(plan.sheets) == 1:  # no caption: the room it would take goes to the map
-        head = header_height(title, subtitle, paper_size, "") + 2.0
-        plan = plan_flow_sheets(svg, area, scale=scale, most=scale * GROW, header=head)
+    for _ in range(2):
+        tighter = band(plan.sheets)
+        if tighter >= head - 0.01:
+            break
+        again = plan_flow_sheets(svg, area, scale=scale, most=scale * GROW, header=tighter)
+        if band(again.sheets) > tighter + 0.01:
+            break
+        plan, head = again, tighter
+    # A legend on a sheet of its own: drawn narrower, it may fit beside the map.
+    for share in (0.5, 0.34):
+        if not plan.sheets or plan.sheets[-1].strips:
+            break
+        narrow = draw(cw / scale * share - 2 * EDGE)
+        again = plan_flow_sheets(narrow, area, scale=scale, most=scale * GROW, header=head)
+        fewer = again.sheets[-1].strips and len(again.sheets) < len(plan.sheets)
+        if fewer and band(again.sheets) <= head + 0.01:
+            plan = again
     pages = [
         Page(
             s.caption,
-            s.svg,
-            (s.width_mm, s.height_mm),
+            [(strip.svg, strip.width_mm, strip.height_mm) for strip in s.strips],
             s.legend,
             s.legend_mm,
             s.legend_side,
+            s.gap_mm,
         )
         for s in plan.sheets
     ]
@@ -442,16 +463,22 @@ def canvas_pdf(
         svg = canvas_svg(journey, analysis, theme)
         w, h = _svg_size(svg)  # drawing units
         return _tiles_pdf(svg, (w * unit, h * unit), title, paper_size)
+
+    def band(made: list[Sheet]) -> float:  # the tallest title band these sheets need
+        return max(header_height(title, subtitle, paper_size, x.caption) for x in made) + 2.0
+
     head = header_height(title, subtitle, paper_size, LONG_CAPTION) + 2.0
     sheets = canvas_sheets(
         journey, analysis, theme, area=(cw, ch - 1.0 - head), unit=unit, most=unit * GROW
     )
-    if len(sheets) == 1:
-        head = header_height(title, subtitle, paper_size, "") + 2.0
-        sheets = canvas_sheets(
-            journey, analysis, theme, area=(cw, ch - 1.0 - head), unit=unit, most=unit * GROW
+    tighter = band(sheets)
+    if tighter < head - 0.01:  # the room the captions take, if they still fit it
+        again = canvas_sheets(
+            journey, analysis, theme, area=(cw, ch - 1.0 - tighter), unit=unit, most=unit * GROW
         )
-    pages = [Page(s.caption, s.svg, (s.width_mm, s.height_mm)) for s in sheets]
+        if band(again) <= tighter + 0.01:
+            sheets = again
+    pages = [Page(s.caption, [(s.svg, s.width_mm, s.height_mm)]) for s in sheets]
     return pages_pdf(pages, title=title, subtitle=subtitle, paper_size=paper_size)
 
 

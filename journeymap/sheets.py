@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from .errors import JourneyError
 from .flowlayout import text_width
 
-__all__ = ["FlowSheet", "FlowSheets", "crops", "plan_flow_sheets"]
+__all__ = ["FlowSheet", "FlowSheets", "Strip", "crops", "plan_flow_sheets"]
 
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -34,6 +34,8 @@ _LINE, _IMAGE = f"{{{SVG}}}line", f"{{{SVG}}}image"
 PT_MM = 25.4 / 72
 #: Points left around a sheet's part of the map, so no box is cut at its edge.
 EDGE = 8.0
+#: Above and below the stage boxes: their borders need little (strips stack closely).
+EDGE_Y = 2.0
 #: The smallest gap between two columns of a stage where a sheet may end (points).
 GAP = 6.0
 #: Points between the map and the legend on a sheet.
@@ -54,18 +56,27 @@ class _Item:
 
 
 @dataclass(frozen=True)
+class Strip:
+    """A part of the map (stages side by side) as printed: its SVG, sized in mm."""
+
+    svg: str
+    width_mm: float
+    height_mm: float
+
+
+@dataclass(frozen=True)
 class FlowSheet:
-    """One printed sheet of a flow map: its part of the map and perhaps the legend."""
+    """One printed sheet of a flow map: its parts of the map, one under the other
+    (on big paper a sheet holds several strips of stages), and perhaps the legend."""
 
     number: int
     count: int
-    svg: str  # the map's part, sized in mm
-    width_mm: float
-    height_mm: float
+    strips: list[Strip]
     caption: str  # which stages it holds and where the rest is ("" on one sheet)
     legend: str | None = None  # the legend, sized in mm, when this sheet carries it
     legend_mm: tuple[float, float] = (0.0, 0.0)
-    legend_side: str = "below"  # or "right" of the map's part
+    legend_side: str = "below"  # or "right" of the map's parts
+    gap_mm: float = 0.0  # between strips, and between them and the legend
 
 
 @dataclass(frozen=True)
@@ -154,8 +165,27 @@ class _Drawing:
         legend = [i for i in self.items if i.kind == "cluster" and i.ident == "legend"]
         self.legend = legend[0] if legend else None
 
+    def continued(self, stage: _Item, x: float) -> ET.Element | None:
+        """The stage's title again, at ``x`` (outer units), saying it is continued: for
+        the sheet that holds the rest of a stage wider than a sheet."""
+        title = next(stage.element.iter(_TEXT), None)
+        if title is None:
+            return None
+        again = ET.Element(_TEXT, dict(title.attrib))
+        again.set("x", f"{x - self.dx:.2f}")
+        again.text = "".join(title.itertext()) + " (continued)"
+        return again
+
     def crop(
-        self, x0: float, y0: float, x1: float, y1: float, scale: float, *, whole: bool = True
+        self,
+        x0: float,
+        y0: float,
+        x1: float,
+        y1: float,
+        scale: float,
+        *,
+        whole: bool = True,
+        extra: list[ET.Element] | None = None,
     ) -> str:
         """The part of the drawing inside the box (outer units), ``scale`` mm a unit.
 
@@ -185,6 +215,7 @@ class _Drawing:
             into.append(
                 item.element if inside else self._trimmed(item.element, x0, y0, x1, y1, whole)
             )
+        into.extend(extra or [])
         return ET.tostring(root, encoding="unicode")
 
     def _trimmed(
@@ -262,15 +293,22 @@ def _pack(
 class _Cut:
     xs: list[float]  # the sheets' left and right edges, in order
     ys: list[float]  # likewise top and bottom
-    legend: list[str]  # per column of sheets: where its legend goes ("", below, right)
+    # The sheets: per sheet the pieces (indices into the xs' intervals) one under the
+    # other; a map taller than a sheet has one piece a sheet, in every row of ys.
+    groups: list[list[int]]
+    legend: list[str]  # per group: where its legend goes ("", below, right)
     alone: bool  # the legend fits a sheet of its own
+
+    @property
+    def count(self) -> int:
+        return len(self.groups) * (len(self.ys) - 1)
 
 
 def _cut(d: _Drawing, room_w: float, room_h: float) -> _Cut | None:
     """The cuts of the map for sheets ``room_w`` x ``room_h`` points, or None."""
     stages = d.stages
-    top = min(s.y0 for s in stages) - EDGE
-    bottom = max(s.y1 for s in stages) + EDGE
+    top = min(s.y0 for s in stages) - EDGE_Y
+    bottom = max(s.y1 for s in stages) + EDGE_Y
     left, right = stages[0].x0 - EDGE, stages[-1].x1 + EDGE
     between = [(a.x1 + b.x0) / 2 for a, b in itertools.pairwise(stages)]
     solid = [(i.x0, i.x1) for i in d.items if i.kind == "node"]
@@ -286,20 +324,29 @@ def _cut(d: _Drawing, room_w: float, room_h: float) -> _Cut | None:
             top + (bottom - top) * k / math.ceil((bottom - top) / room_h)
             for k in range(math.ceil((bottom - top) / room_h) + 1)
         ]
+    pieces = len(xs) - 1
+    stack = 1
+    if len(ys) == 2:  # the map's height fits: big paper holds several strips of it
+        h = ys[1] - ys[0]
+        stack = max(1, int((room_h + BETWEEN) // (h + BETWEEN)))
+        stack = math.ceil(pieces / math.ceil(pieces / stack))  # as even as can be
+    groups = [list(range(k, min(pieces, k + stack))) for k in range(0, pieces, stack)]
     legend: list[str] = []
     alone = True
     if d.legend is not None:
         lw, lh = d.legend.x1 - d.legend.x0 + 2 * EDGE, d.legend.y1 - d.legend.y0 + 2 * EDGE
         last_h = ys[-1] - ys[-2]
-        for a, b in itertools.pairwise(xs):
-            if lw <= room_w and last_h + BETWEEN + lh <= room_h:
+        for g in groups:
+            used = len(g) * last_h + (len(g) - 1) * BETWEEN
+            widest = max(xs[k + 1] - xs[k] for k in g)
+            if lw <= room_w and used + BETWEEN + lh <= room_h:
                 legend.append("below")
-            elif (b - a) + BETWEEN + lw <= room_w and lh <= room_h:
+            elif widest + BETWEEN + lw <= room_w and lh <= room_h:
                 legend.append("right")
             else:
                 legend.append("")
         alone = lw <= room_w and lh <= room_h
-    return _Cut(xs, ys, legend, alone)
+    return _Cut(xs, ys, groups, legend, alone)
 
 
 def _labels(d: _Drawing) -> list[tuple[float, float]]:
@@ -315,7 +362,7 @@ def _labels(d: _Drawing) -> list[tuple[float, float]]:
     return out
 
 
-def _held(d: _Drawing, x0: float, x1: float, parts: dict[int, list[int]], col: int) -> str:
+def _held(d: _Drawing, parts: dict[int, list[int]], col: int) -> str:
     """Which stages a sheet's part holds, by their numbers ("stages 1-3 of 8")."""
     n = sum(1 for s in d.stages if s.ident != "stage-outcomes")
     said: list[str] = []
@@ -379,7 +426,7 @@ def plan_flow_sheets(
         )
 
     def key(c: _Cut) -> tuple[int, bool]:
-        return ((len(c.xs) - 1) * (len(c.ys) - 1), any(c.legend))
+        return (c.count, any(c.legend))
 
     best, s = found, scale
     if most is not None and most > scale:
@@ -397,28 +444,44 @@ def plan_flow_sheets(
 
 
 def _sheets(d: _Drawing, cut: _Cut, s: float) -> FlowSheets:
-    cols, rows = len(cut.xs) - 1, len(cut.ys) - 1
-    # Which sheet columns hold a part of each stage (a stage wider than a sheet).
+    pieces, rows = len(cut.xs) - 1, len(cut.ys) - 1
+    # Which pieces hold a part of each stage (a stage wider than a sheet).
     parts: dict[int, list[int]] = {}
     for k, st in enumerate(d.stages):
         parts[k] = [
-            c for c in range(cols) if cut.xs[c] < st.x1 - EDGE and cut.xs[c + 1] > st.x0 + EDGE
+            c for c in range(pieces) if cut.xs[c] < st.x1 - EDGE and cut.xs[c + 1] > st.x0 + EDGE
         ]
     legend_svg = None
+    legend_mm = (0.0, 0.0)
     if d.legend is not None:
         lg = d.legend
         legend_svg = d.crop(lg.x0 - EDGE, lg.y0 - EDGE, lg.x1 + EDGE, lg.y1 + EDGE, s)
         legend_mm = ((lg.x1 - lg.x0 + 2 * EDGE) * s, (lg.y1 - lg.y0 + 2 * EDGE) * s)
     own = d.legend is not None and not any(cut.legend)
-    count = cols * rows + (1 if own else 0)
+    cols = len(cut.groups)
+    count = cut.count + (1 if own else 0)
     sheets = []
     for r in range(rows):
-        for c in range(cols):
+        for c, group in enumerate(cut.groups):
             number = r * cols + c + 1
-            x0, x1, y0, y1 = cut.xs[c], cut.xs[c + 1], cut.ys[r], cut.ys[r + 1]
+            y0, y1 = cut.ys[r], cut.ys[r + 1]
+            strips = [
+                Strip(
+                    d.crop(
+                        cut.xs[k],
+                        y0,
+                        cut.xs[k + 1],
+                        y1,
+                        s,
+                        extra=_titles_again(d, parts, k, cut.xs[k]),
+                    ),
+                    *((cut.xs[k + 1] - cut.xs[k]) * s, (y1 - y0) * s),
+                )
+                for k in group
+            ]
             caption = ""
             if count > 1:
-                held = _held(d, x0, x1, parts, c)
+                held = "; under it ".join(_held(d, parts, k) for k in group)
                 where = [f"Sheet {number} of {count}: {held}"]
                 if rows > 1:
                     where[0] += f" (row {r + 1} of {rows}, column {c + 1} of {cols})"
@@ -428,7 +491,7 @@ def _sheets(d: _Drawing, cut: _Cut, s: float) -> FlowSheets:
                     where.append(f"continues on sheet {number + 1}")
                 if r + 1 < rows:
                     where.append(f"below it: sheet {number + cols}")
-                if own and number == cols * rows:
+                if own and number == cut.count:
                     where.append(f"legend on sheet {count}")
                 caption = ", ".join(where)
             side = cut.legend[c] if r == rows - 1 and d.legend is not None else ""
@@ -436,13 +499,12 @@ def _sheets(d: _Drawing, cut: _Cut, s: float) -> FlowSheets:
                 FlowSheet(
                     number,
                     count,
-                    d.crop(x0, y0, x1, y1, s),
-                    (x1 - x0) * s,
-                    (y1 - y0) * s,
+                    strips,
                     caption,
                     legend_svg if side else None,
                     legend_mm if side else (0.0, 0.0),
                     side or "below",
+                    BETWEEN * s,
                 )
             )
     if own and legend_svg is not None:
@@ -450,9 +512,7 @@ def _sheets(d: _Drawing, cut: _Cut, s: float) -> FlowSheets:
             FlowSheet(
                 count,
                 count,
-                "",
-                0.0,
-                0.0,
+                [],
                 f"Sheet {count} of {count}: the legend of the map",
                 legend_svg,
                 legend_mm,
@@ -467,3 +527,16 @@ def crops(svg: str, boxes: list[tuple[float, float, float, float]], scale: float
     that cross the edge stay (clipped); what lies wholly outside is left out."""
     d = _Drawing(svg)
     return [d.crop(*box, scale, whole=False) for box in boxes]
+
+
+def _titles_again(
+    d: _Drawing, parts: dict[int, list[int]], piece: int, x: float
+) -> list[ET.Element]:
+    """The title of a stage continued from the piece before, for this piece's top left."""
+    out = []
+    for k, st in enumerate(d.stages):
+        if piece in parts[k] and parts[k].index(piece) > 0:
+            again = d.continued(st, x + EDGE + 8)
+            if again is not None:
+                out.append(again)
+    return out
