@@ -64,6 +64,16 @@ class Analysis:
     # solve): the reach the inventory shows. Not part of the JSON.
     visits: np.ndarray = field(repr=False, compare=False, default_factory=lambda: np.zeros(0))
 
+    def ends(self) -> dict[str, float]:
+        """Per outcome, the share of all customers who end there (the entries weighted as
+        in :func:`leaks`): what a map prints on each outcome, success and lost alike."""
+        lost = {leak.node: leak.share for leak in self.leaks if leak.kind == "outcome"}
+        out = dict(lost)
+        for ident, i in self.flow.index.items():
+            if i >= self.flow.n_touchpoints and ident not in lost and i < len(self.visits):
+                out[ident] = _clean(float(self.visits[i]))
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "journey": self.journey,

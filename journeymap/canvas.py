@@ -209,8 +209,8 @@ class Canvas:
     svg: list[str] = field(default_factory=list)
     # Touchpoints the finding important-but-poor names: marked on their cards.
     poor: frozenset[str] = frozenset()
-    # Per lost outcome, the share of all customers who end there (the analysis' leaks).
-    lost_share: dict[str, float] = field(default_factory=dict)
+    # Per outcome, the share of all customers who end there (success and lost alike).
+    ends: dict[str, float] = field(default_factory=dict)
     # What the canvas draws, by legend kind: the legend explains these and no more.
     used: set[str] = field(default_factory=set)
     # Each card's box by node id: the emotion row places its points under them.
@@ -362,8 +362,8 @@ def _card(
     if isinstance(node, Outcome):
         add(SUCCESS if node.result == "success" else LOST, tag, node.result, True)
         add(node.title, FONT, "title", True)
-        if node.result == "lost":
-            share = c.lost_share.get(node.id, 0.0)
+        share = c.ends.get(node.id, 0.0 if node.result == "lost" else None)
+        if share is not None:
             add(f"{percent(share)} of customers end here", small, "sub")
     else:
         if node.id in a.dead_ends:
@@ -624,7 +624,7 @@ def layout(
     column = max(COLUMN, (width - x0 - PAD) / n) if width is not None else COLUMN
     c = Canvas(
         poor=frozenset(f.subject for f in a.findings if f.rule == "important-but-poor"),
-        lost_share={leak.node: leak.share for leak in a.leaks if leak.kind == "outcome"},
+        ends=a.ends(),
         column=column,
     )
     width = x0 + column * n + PAD
@@ -1366,7 +1366,7 @@ def _sheet(
     Return it and where each row is, for the tests' sake."""
     c = Canvas(
         poor=frozenset(f.subject for f in a.findings if f.rule == "important-but-poor"),
-        lost_share={leak.node: leak.share for leak in a.leaks if leak.kind == "outcome"},
+        ends=a.ends(),
     )
     x0 = LABEL + PAD
     note = (note_mm or 0.0) / unit

@@ -233,7 +233,7 @@ def _touchpoint_node(
     return _Node(lab.html(), fill, border, style, lab.width + _PAD_X, lab.height + _PAD_Y)
 
 
-def _outcome_node(o: Outcome, theme: Theme, lost_share: float | None) -> _Node:
+def _outcome_node(o: Outcome, theme: Theme, share: float | None) -> _Node:
     lab = _Label()
     if o.result == "success":
         word, mark, fill, border = "SUCCESS", "✔", theme.success_fill, theme.success_border
@@ -241,8 +241,8 @@ def _outcome_node(o: Outcome, theme: Theme, lost_share: float | None) -> _Node:
         word, mark, fill, border = "LOST", "✖", theme.lost_fill, theme.lost_border
     lab.lines([f"{mark} {word}"], 9, border, bold=True)
     lab.text(o.title, 24, 11, theme.text, bold=True)
-    if lost_share is not None:
-        lab.lines([f"{percent(lost_share)} of customers", "end here"], 9, theme.muted)
+    if share is not None:
+        lab.lines([f"{percent(share)} of customers", "end here"], 9, theme.muted)
     if o.result == "lost":
         # An octagon holds its label inside its slanted sides: about 1.4 times as wide.
         return _Node(
@@ -705,14 +705,14 @@ def to_dot(
     transitions = sum(len(tp.next) for tp in journey.touchpoints)
     labels = transitions <= MAX_LABELLED_EDGES if edge_labels is None else edge_labels
     poor = frozenset(f.subject for f in a.findings if f.rule == "important-but-poor")
-    lost_share = {leak.node: leak.share for leak in a.leaks if leak.kind == "outcome"}
+    ends = a.ends()
     draws, tags = _edge_draws(journey, a, theme, labels, observed)
 
     nodes: dict[str, _Node] = {}
     for tp in journey.touchpoints:
         nodes[tp.id] = _touchpoint_node(tp, a, theme, poor)
     for o in journey.outcomes:
-        share = lost_share.get(o.id, 0.0) if o.result == "lost" else None
+        share = ends.get(o.id, 0.0 if o.result == "lost" else None)
         nodes[o.id] = _outcome_node(o, theme, share)
     tag_lines = {ident: [wrap(text, 30)[:2] for text, _ in found] for ident, found in tags.items()}
 

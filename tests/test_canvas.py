@@ -909,3 +909,22 @@ def test_pain_points_and_opportunities_sit_under_their_touchpoints_title(name: s
                 if tp.id in mine
             ]
             assert ys == sorted(ys)
+
+
+@pytest.mark.parametrize("name", ["candidate", "client"])
+def test_every_outcome_says_what_share_of_customers_ends_there(name: str) -> None:
+    """Success outcomes too (the hire rate a marketer reads off the map), on the
+    canvas and the flow map, the success ones adding up to the success share."""
+    from journeymap.analysis import analyze
+    from journeymap.dot import to_dot
+
+    j = load(EXAMPLES / f"{name}.yaml")
+    a = analyze(j)
+    ends = a.ends()
+    assert set(ends) == {o.id for o in j.outcomes}
+    success = sum(v for k, v in ends.items() if j.nodes[k].result == "success")  # type: ignore[union-attr]
+    assert success == pytest.approx(a.success_share, abs=1e-12)
+    svg = canvas_svg(j, a)
+    assert svg.count("of customers end here") == len(j.outcomes)
+    dot = to_dot(j, a)
+    assert dot.count("of customers<br") == len(j.outcomes)
