@@ -242,7 +242,7 @@ def _outcome_node(o: Outcome, theme: Theme, share: float | None) -> _Node:
     lab.lines([f"{mark} {word}"], 9, border, bold=True)
     lab.text(o.title, 24, 11, theme.text, bold=True)
     if share is not None:
-        lab.lines([f"{percent(share)} of customers", "end here"], 9, theme.muted)
+        lab.lines([f"{percent(share)} of customers end here"], 9, theme.muted)
     if o.result == "lost":
         # An octagon holds its label inside its slanted sides: about 1.4 times as wide.
         return _Node(

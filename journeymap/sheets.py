@@ -165,15 +165,23 @@ class _Drawing:
         legend = [i for i in self.items if i.kind == "cluster" and i.ident == "legend"]
         self.legend = legend[0] if legend else None
 
-    def continued(self, stage: _Item, x: float) -> ET.Element | None:
+    def continued(self, stage: _Item, x: float, room: float) -> ET.Element | None:
         """The stage's title again, at ``x`` (outer units), saying it is continued: for
-        the sheet that holds the rest of a stage wider than a sheet."""
+        the sheet that holds the rest of a stage wider than a sheet; shortened to what
+        fits in ``room`` (the width of the stage's part there)."""
         title = next(stage.element.iter(_TEXT), None)
         if title is None:
             return None
+        size = float(title.attrib.get("font-size", "14"))
+        words = "".join(title.itertext())
+        number = words.split(" ", 1)[0]
+        choices = [f"{words} (continued)", f"{number} (continued)", f"{number} (cont.)"]
+        text = next((c for c in choices if text_width(c, size, True) <= room), None)
+        if text is None:
+            return None
         again = ET.Element(_TEXT, dict(title.attrib))
         again.set("x", f"{x - self.dx:.2f}")
-        again.text = "".join(title.itertext()) + " (continued)"
+        again.text = text
         return again
 
     def crop(
@@ -460,6 +468,7 @@ def _sheets(d: _Drawing, cut: _Cut, s: float) -> FlowSheets:
     own = d.legend is not None and not any(cut.legend)
     cols = len(cut.groups)
     count = cut.count + (1 if own else 0)
+    sheet_of = {k: c + 1 for c, group in enumerate(cut.groups) for k in group}
     sheets = []
     for r in range(rows):
         for c, group in enumerate(cut.groups):
@@ -473,7 +482,8 @@ def _sheets(d: _Drawing, cut: _Cut, s: float) -> FlowSheets:
                         cut.xs[k + 1],
                         y1,
                         s,
-                        extra=_titles_again(d, parts, k, cut.xs[k]),
+                        extra=_titles_again(d, parts, k, cut.xs[k])
+                        + (_ends_marked(d, cut, k, sheet_of, (y0, y1)) if rows == 1 else []),
                     ),
                     *((cut.xs[k + 1] - cut.xs[k]) * s, (y1 - y0) * s),
                 )
@@ -536,7 +546,76 @@ def _titles_again(
     out = []
     for k, st in enumerate(d.stages):
         if piece in parts[k] and parts[k].index(piece) > 0:
-            again = d.continued(st, x + EDGE + 8)
+            right = st.x1 - 8  # within this piece of the stage's box
+            again = d.continued(st, x + EDGE + 8, right - (x + EDGE + 8))
             if again is not None:
                 out.append(again)
+    return out
+
+
+#: Lines closer than this (points) where a sheet ends share one marker.
+MARK_GAP = 12.0
+
+
+def _crossings(d: _Drawing, x: float, y0: float, y1: float) -> list[tuple[float, bool]]:
+    """Where the map's lines cross the vertical ``x`` between ``y0`` and ``y1`` (outer
+    units), and whether rightwards, from their paths' points (a path runs from the
+    transition's source to its target; Graphviz's control points lie close to it)."""
+    out = []
+    for item in d.items:
+        if item.kind != "edge" or item.x1 < x or item.x0 > x:
+            continue
+        for path in item.element.iter(f"{{{SVG}}}path"):
+            nums = _floats(path.attrib.get("d", ""))
+            pts = [(a + d.dx, b + d.dy) for a, b in zip(nums[0::2], nums[1::2], strict=False)]
+            for (xa, ya), (xb, yb) in itertools.pairwise(pts):
+                if (xa - x) * (xb - x) < 0:
+                    y = ya + (yb - ya) * (x - xa) / (xb - xa)
+                    if y0 <= y <= y1:
+                        out.append((y, xb > xa))
+    return sorted(out)
+
+
+def _ends_marked(
+    d: _Drawing, cut: _Cut, piece: int, sheet_of: dict[int, int], band: tuple[float, float]
+) -> list[ET.Element]:
+    """Where lines cross the edge of this piece of the map, a small marker says which
+    sheet the line comes from or goes on to: the sheet's number on the edge's side,
+    the arrow the way customers go ("→ 4" leaves for sheet 4 on the right, "2 →" comes
+    in from sheet 2 on the left, "2 ←" a rework line going back; "below"/"above" for
+    the next strip on the same sheet). Lines a few points apart share one marker."""
+    out = []
+    sides = []
+    if piece + 1 < len(cut.xs) - 1:
+        other = sheet_of[piece + 1]
+        where = "below" if other == sheet_of[piece] else str(other)
+        sides.append((cut.xs[piece + 1], -3.0, "end", where))
+    if piece > 0:
+        other = sheet_of[piece - 1]
+        where = "above" if other == sheet_of[piece] else str(other)
+        sides.append((cut.xs[piece], 3.0, "start", where))
+    for edge, nudge, anchor, where in sides:
+        x = edge + nudge
+        last: dict[bool, float] = {True: -math.inf, False: -math.inf}
+        for y, rightwards in _crossings(d, edge, *band):
+            if y - last[rightwards] < MARK_GAP:
+                continue
+            last[rightwards] = y
+            arrow = "→" if rightwards else "←"
+            word = f"{arrow} {where}" if anchor == "end" else f"{where} {arrow}"
+            mark = ET.Element(
+                _TEXT,
+                {
+                    "text-anchor": anchor,
+                    "x": f"{x - d.dx:.2f}",
+                    "y": f"{y - d.dy - 3:.2f}",
+                    "font-family": "DejaVu Sans",
+                    "font-weight": "bold",
+                    "font-size": "9.00",
+                    "fill": "#52606d",
+                    "class": "sheet-mark",
+                },
+            )
+            mark.text = word
+            out.append(mark)
     return out

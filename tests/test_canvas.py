@@ -927,4 +927,4 @@ def test_every_outcome_says_what_share_of_customers_ends_there(name: str) -> Non
     svg = canvas_svg(j, a)
     assert svg.count("of customers end here") == len(j.outcomes)
     dot = to_dot(j, a)
-    assert dot.count("of customers<br") == len(j.outcomes)
+    assert dot.count("of customers end here") == len(j.outcomes)

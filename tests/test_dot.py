@@ -60,7 +60,7 @@ def test_a_transition_to_a_lost_outcome_is_a_tag_at_its_source(make_journey: Mak
     assert tag is not None and "✖ 30% → Gave up" in tag.group(0)
     # the outcome keeps its total: the share of all who start that end there
     node = re.search(r'^\s*"gave-up" \[.*$', dot, re.M)
-    assert node is not None and re.search(r"\d+% of customers<br", node.group(0))
+    assert node is not None and re.search(r"\d+% of customers end here", node.group(0))
 
 
 def test_text_from_the_journey_is_escaped(make_journey: Make) -> None:
