@@ -134,3 +134,18 @@ def test_big_paper_holds_strips_of_stages_one_under_the_other() -> None:
     ]
     pieces = [c for s in plan.sheets for c in s.caption.split("; ") if "(part 2 of" in c]
     assert len(continued) == len(pieces)
+
+
+def test_lines_crossing_a_sheet_edge_say_which_sheet_they_go_on_to() -> None:
+    svg = flow_svg("candidate", legend_width=A3[0] / SCALE - 16)
+    plan = plan_flow_sheets(svg, A3, scale=SCALE, header=20)
+    marks = [
+        [t for strip in s.strips for t in texts(strip.svg) if re.fullmatch(r"\S+ [→←]|[→←] \S+", t)]
+        for s in plan.sheets
+    ]
+    assert "→ 2" in marks[0] and "1 →" in marks[1]
+    # a rework line runs back: it leaves sheet 3 to the left, coming in on sheet 2's right
+    assert any(m.endswith("←") for m in marks[2]) and any(m.startswith("←") for m in marks[1])
+    # nothing leaves the last sheet of the map for a sheet after it
+    last = [m for s, m in zip(plan.sheets, marks, strict=True) if s.strips][-1]
+    assert not any(m.startswith("→") for m in last)
