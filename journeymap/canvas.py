@@ -1401,8 +1401,12 @@ def _sheet(
     for row, label in ROWS:
         top = y
         start = len(c.svg)
+        # A row is never shorter than its label (and the backstage row's line of
+        # visibility words above it), however little room the sheet has left.
+        label_h = len(wrap(label, LABEL - PAD, 12, True)) * 12 * LINE + 2 * PAD
+        label_h += 14.0 if row == "back" else 0.0
         if row in NOTE_ROWS:
-            height = max(note, 40.0)
+            height = max(note, 40.0, label_h)
         elif row in WRITE_ROWS:
             height = max(50.0, WRITE_MM / unit)
         else:
