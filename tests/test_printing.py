@@ -467,3 +467,22 @@ def test_a_canvas_poster_has_its_rows_straight_across_the_sheets(name: str) -> N
     columns = [s for s in sheets if "Touchpoints" in where(s.svg)]
     # every column of sheets has the poster's rows of sheets: one set of rows each
     assert len(sheets) == len(columns) * len(rows)
+
+
+def test_no_worksheet_row_is_shorter_than_its_label() -> None:
+    """On the last of several sheets (the legend's), the rows keep room for their
+    labels: the backstage row's words were cut there."""
+    from journeymap.canvas import LABEL, LINE, PAD, ROWS, wrap
+    from journeymap.printing import worksheet_sheets_for
+
+    j = load(EXAMPLES / "candidate.yaml")
+    sheets = worksheet_sheets_for(j, prefill=True, paper_size=paper("A3"))
+    assert len(sheets) > 1
+    labels = dict(ROWS)
+    for sheet in sheets:
+        for row, height in re.findall(
+            r'class="cv-cell[^"]*" data-row="(\w+)"[^>]*height="([\d.]+)"', sheet.svg
+        ):
+            need = len(wrap(labels[row], LABEL - PAD, 12, True)) * 12 * LINE + 2 * PAD
+            need += 14.0 if row == "back" else 0.0
+            assert float(height) >= need - 0.1, (sheet.number, row, height, need)
