@@ -584,7 +584,7 @@ def _emotion_scale(value: float | None) -> str:
     to be marked in the room. The number is printed too: the marks alone round it."""
     mark = None if value is None else max(-2, min(2, round(value)))
     marks = " ".join("●" if k == mark else "○" for k in range(-2, 3))
-    shown = "" if value is None else f" ({value:+g})".replace("+0)", "0)")
+    shown = "" if value is None else f" ({value:+g})".replace("+0)", "0)").replace("-", "−")
     return (
         f'<div class="scale"><span>Emotion{esc(shown)}</span>'
         f' <b class="faces">−2 {marks} +2</b></div>'
@@ -631,8 +631,9 @@ def cards_pdf(journey: Journey, analysis: Analysis, paper_size: Paper) -> bytes:
             f"{' · backstage' if tp.layer == 'backstage' else ''}"
             f"{' · <b class=poor>' + POOR_MARK + '</b>' if tp.id in poor else ''}</div>"
             f"<h2>{esc(tp.title)}</h2><table>{rows_html}</table>"
-            + scale("Importance to the customer", imp.customer if imp else None)
-            + scale("Importance to the firm", imp.company if imp else None)
+            # the canvas' words ("matters to customers 5/5 · firm 4/5")
+            + scale("Matters to customers", imp.customer if imp else None)
+            + scale("Matters to the firm", imp.company if imp else None)
             + scale("Quality today", tp.quality)
             + _emotion_scale(tp.emotion)
             + '<div class="notes">'

@@ -72,7 +72,7 @@ def test_cards_fit_several_to_a_page() -> None:
     per_page = 2 * 2  # 186 x 273 mm of content: cards of 88 x 110 mm at the least (A6-ish)
     assert len(pages) == -(-len(j.touchpoints) // per_page)
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
-    assert j.touchpoints[0].title in text and "Importance to the customer" in text
+    assert j.touchpoints[0].title in text and "Matters to customers" in text
 
 
 def test_a_card_carries_emotion_pain_points_and_opportunities() -> None:
