@@ -431,6 +431,30 @@ def _card(
     return h
 
 
+def _cards_across(
+    c: Canvas,
+    x: float,
+    top: float,
+    nodes: Sequence[Touchpoint | Outcome],
+    a: Analysis,
+    t: Theme,
+    journey: Journey,
+) -> float:
+    """A column's cards from ``top``, in a column wide enough for more than one (a
+    printed sheet of few stages) side by side in reading order, each row of cards
+    under the one before; return the height from ``top`` (at least its padding)."""
+    across = max(1, int((c.column - 2 * PAD + 8) // (CARD_W + 8)))
+    card_w = (c.column - 2 * PAD + 8) / across - 8
+    yy = top + PAD
+    for i in range(0, len(nodes), across):
+        tallest = 0.0
+        for j, node in enumerate(nodes[i : i + across]):
+            left = x + PAD + j * (card_w + 8)
+            tallest = max(tallest, _card(c, left, yy, card_w, node, a, t, journey))
+        yy += tallest + 8
+    return yy - top
+
+
 def _list_cell(c: Canvas, x: float, y: float, items: list[str], kind: str, bullet: bool) -> float:
     """Text items in a cell, one under the other; return the height used."""
     size = FONT * 0.9
@@ -705,30 +729,17 @@ def layout(
         start = len(c.svg)
         height = 0.0
         if row in ("front", "back"):
-            # Cards above or below the line of visibility by their layer; in a column
-            # wide enough for more than one (a printed sheet of few stages), side by
-            # side in reading order, each row of cards under the one before.
-            across = max(1, int((column - 2 * PAD + 8) // (CARD_W + 8)))
-            card_w = (column - 2 * PAD + 8) / across - 8
+            # Cards above or below the line of visibility by their layer.
             for k, s in enumerate(cols):
-                yy = top + PAD
                 mine = [tp for tp in tps[s.id] if (tp.layer == "backstage") == (row == "back")]
-                for i in range(0, len(mine), across):
-                    tallest = 0.0
-                    for j, tp in enumerate(mine[i : i + across]):
-                        x = x0 + k * column + PAD + j * (card_w + 8)
-                        tallest = max(tallest, _card(c, x, yy, card_w, tp, a, t, journey))
-                    yy += tallest + 8
-                height = max(height, yy - top)
+                h = _cards_across(c, x0 + k * column, top, mine, a, t, journey)
+                height = max(height, h)
         if row == "back":
             pass  # its cards are placed above
         elif row == "front":
             if ends:
-                yy = top + PAD
-                x = x0 + len(cols) * column + PAD
-                for o in ends:
-                    yy += _card(c, x, yy, column - 2 * PAD, o, a, t, journey) + 8
-                height = max(height, yy - top)
+                h = _cards_across(c, x0 + len(cols) * column, top, ends, a, t, journey)
+                height = max(height, h)
         elif row in ("channels", "owners"):
             for k, s in enumerate(cols):
                 values = [tp.channel if row == "channels" else tp.owner for tp in tps[s.id]]
@@ -819,8 +830,9 @@ def _emotion(
     the values used (and 0), so a journey with one feeling gets a short row.
     """
     values = [tp.emotion for s in cols for tp in tps[s.id] if tp.emotion is not None]
-    lo = min(0, math.floor(min(values)))
-    hi = max(0, math.ceil(max(values)))
+    # (none on a printed sheet of the outcomes alone: the poster's scale, empty)
+    lo = min(0, math.floor(min(values, default=0)))
+    hi = max(0, math.ceil(max(values, default=0)))
     if scale is not None:  # the whole journey's, on each printed sheet alike
         lo, hi = min(lo, scale[0]), max(hi, scale[1])
     label_h = EMOTION_FONT * LINE
@@ -1267,7 +1279,8 @@ def _stage_headers(
     in the middle of the journey and keeps the journey's numbering).
     """
     titles = [f"{first + k}. {s.title}" for k, s in enumerate(cols)]
-    head_h = max(len(wrap(x, col - 2 * PAD, 14, True)) for x in titles) * 14 * LINE + 2 * PAD
+    lines = max((len(wrap(x, col - 2 * PAD, 14, True)) for x in titles), default=1)
+    head_h = lines * 14 * LINE + 2 * PAD  # one line at least: the outcomes' own header
     head_h = max(head_h, least)
     for k, title in enumerate(titles):
         x = x0 + k * col
@@ -1612,68 +1625,61 @@ def canvas_sheets(
     """The canvas on sheets of ``area`` (mm) at ``unit`` mm per drawing unit or more.
 
     As many stages side by side as fit at that unit; the rest on further sheets by
-    whole stages (the outcomes with the last), never shrunk. A sheet of few
-    stages has wide columns whose cards stand side by side. Rows that do not fit
-    under each other go on a sheet below, by whole rows (the cards and the legend
-    first), each with its stage headers and row labels. A canvas that would leave
-    the sheet mostly empty is set larger, up to ``most``. Each sheet's drawing has
-    no title (the printed sheet's header says it once).
+    whole stages (the outcomes with the last, or on a sheet of their own when that
+    is the only way they fit), never shrunk. A sheet of few stages has wide columns
+    whose cards stand side by side. Rows that do not fit under each other go on a
+    sheet below, by whole rows (the cards and the legend first), each with its
+    stage headers and row labels. A canvas that would leave the sheet mostly empty
+    is set larger, up to ``most``. Each sheet's drawing has no title (the printed
+    sheet's header says it once).
     """
     t = theme or get_theme(None)
     a = analysis or analyze(journey, quantiles=False)
     stages = list(journey.stages)
-    extra = 1 if journey.outcomes else 0
-    last = len(stages) - 1
+    n = len(stages)
+    has_ends = bool(journey.outcomes)
 
     values = [tp.emotion for tp in journey.touchpoints if tp.emotion is not None]
     scale = (min(0, math.floor(min(values))), max(0, math.ceil(max(values)))) if values else None
     order = [r for r, _ in CANVAS_ROWS] + [LEGEND_ROW]
 
-    def draw(
-        lo: int,
-        hi: int,
-        u: float,
-        rows: Collection[str] | None = None,
-        legend: bool = True,
-        grid: Grid | None = None,
-    ) -> Canvas:
+    def draw(p: Part, u: float, rows: list[str] | None = None, grid: Grid | None = None) -> Canvas:
+        """Part ``p`` at unit ``u``; ``rows`` (the legend as a row of its own) if not all."""
+        lo, hi, ends = p
         return layout(
             journey,
             a,
             t,
             stages=stages[lo : hi + 1],
             first=lo + 1,
-            outcomes=hi == last,
+            outcomes=ends,
             heading=False,
             width=area[0] / u,
-            rows=rows,
-            legend=legend,
+            rows=None if rows is None else [r for r in rows if r != LEGEND_ROW],
+            legend=rows is None or LEGEND_ROW in rows,
             grid=grid,
         )
 
-    def fits(parts: list[tuple[int, int]], u: float, depth: int | None) -> list[Drawn] | None:
+    def fits(parts: list[Part], u: float, depth: int | None) -> list[Drawn] | None:
         """The poster: per part (a column of sheets) its sheets top to bottom, every
         sheet of a row of the poster holding the same rows at the same heights."""
         room = area[0] / u - LABEL - 2 * PAD
-        if any(
-            (hi - lo + 1 + (extra if hi == last else 0)) * COLUMN > room + 1e-6 for lo, hi in parts
-        ):
+        if any(_columns(p) * COLUMN > room + 1e-6 for p in parts):
             return None
         budget = area[1] / u
-        full = [draw(lo, hi, u, grid=Grid(emotion=scale)) for lo, hi in parts]
+        full = [draw(p, u, grid=Grid(emotion=scale)) for p in parts]
         heights: dict[str, float] = {}
         for c in full:
             for name, (_, h) in c.rows.items():
                 heights[name] = max(heights.get(name, 0.0), h)
         grid = Grid(max(c.head for c in full), heights, scale)
-        whole = [draw(lo, hi, u, grid=grid) for lo, hi in parts]
+        whole = [draw(p, u, grid=grid) for p in parts]
         if all(c.height <= budget + 1e-6 for c in whole):
             return [[(None, c)] for c in whole]
         groups: list[list[str]] = [[]]
         for name in [r for r in order if r in heights or r == LEGEND_ROW]:
             trial = [*groups[-1], name]
-            tallest = max(_drawn(draw, lo, hi, u, trial, grid).height for lo, hi in parts)
-            if tallest > budget + 1e-6:
+            if max(draw(p, u, trial, grid).height for p in parts) > budget + 1e-6:
                 if not groups[-1]:
                     return None  # one row alone is too tall
                 groups.append([name])
@@ -1681,33 +1687,45 @@ def canvas_sheets(
                 groups[-1] = trial
         if depth is not None and len(groups) > depth:
             return None
-        return [[(g, _drawn(draw, lo, hi, u, g, grid)) for g in groups] for lo, hi in parts]
+        return [[(g, draw(p, u, g, grid)) for g in groups] for p in parts]
 
-    per = max(1, int((area[0] / unit - LABEL - 2 * PAD) // COLUMN))
-    best: tuple[int, int, list[tuple[int, int]], list[list[tuple[list[str] | None, Canvas]]]] | None
-    best = None
-    for count in range(1, len(stages) + 1):
-        parts = _split(len(stages), math.ceil(len(stages) / count))
-        if any((hi - lo + 1 + (extra if hi == last else 0)) > per for lo, hi in parts):
-            continue
-        drawn = fits(parts, unit, None)
-        if drawn is None:
-            continue
-        depth = max(len(g) for g in drawn)
-        sheets = len(parts) * depth
-        if best is None or (sheets, depth) < (best[0], best[1]):
-            best = (sheets, depth, parts, drawn)
-        if depth == 1:
-            break
-    if best is None:
-        one = draw(0, 0, unit)
+    def search(apart: bool) -> tuple[int, list[Part], list[Drawn]] | None:
+        """The fewest sheets (then rows of sheets) at ``unit``; ``apart``: the
+        outcomes on a part of their own."""
+        per = max(1, int((area[0] / unit - LABEL - 2 * PAD) // COLUMN))
+        best: tuple[int, int, list[Part], list[Drawn]] | None = None
+        for count in range(1, n + 1):
+            spans = _split(n, math.ceil(n / count))
+            parts = [(lo, hi, has_ends and hi == n - 1 and not apart) for lo, hi in spans]
+            if apart:
+                parts.append((n, n - 1, True))
+            if any(_columns(p) > per for p in parts):
+                continue
+            drawn = fits(parts, unit, None)
+            if drawn is None:
+                continue
+            depth = max(len(g) for g in drawn)
+            if best is None or (len(parts) * depth, depth) < (best[0], best[1]):
+                best = (len(parts) * depth, depth, parts, drawn)
+            if depth == 1:
+                break
+        return None if best is None else best[1:]
+
+    found = search(False) or (search(True) if has_ends else None)
+    if found is None:
+        singles = [(k, k, False) for k in range(n)] + ([(n, n - 1, True)] if has_ends else [])
+        tallest = {
+            p: max((h for _, h in draw(p, unit).rows.values()), default=0.0) for p in singles
+        }
+        worst = max(singles, key=lambda p: tallest[p])
+        what = "the outcomes" if worst[2] else f"stage {worst[0] + 1}"
         raise JourneyError(
             f"{journey.source}: the canvas does not fit a sheet of {area[0]:.0f} x "
-            f"{area[1]:.0f} mm even one stage and one row to a sheet at 8 pt (the first "
-            f"stage needs {one.height * unit:.0f} mm): use a larger --paper, --orientation,"
+            f"{area[1]:.0f} mm even one stage and one row to a sheet at 8 pt ({what} needs "
+            f"{tallest[worst] * unit:.0f} mm for one row): use a larger --paper, --orientation,"
             " or --tile"
         )
-    _, depth, parts, drawn = best
+    depth, parts, drawn = found
     u = unit
     if most is not None and most > unit:
         lo_u, hi_u = unit, most
@@ -1727,61 +1745,73 @@ def canvas_sheets(
         for k, groups in enumerate(drawn)
         if r < len(groups) and (groups[r][1].rows or LEGEND_ROW in (groups[r][0] or ()))
     ]
-    number_of = {rk: n for n, rk in enumerate(placed, 1)}
+    number_of = {rk: number for number, rk in enumerate(placed, 1)}
     count = len(placed)
     label = dict(CANVAS_ROWS) | {LEGEND_ROW: "the legend"}
     out = []
     for r, k in placed:
-        lo, hi = parts[k]
+        lo, hi, ends = parts[k]
         names, c = drawn[k][r]
         number = number_of[(r, k)]
+        held = _held(lo, hi, ends, n)
         caption = ""
         if count > 1:
-            held = f"stage {lo + 1}" if lo == hi else f"stages {lo + 1}-{hi + 1}"
-            held += f" of {len(stages)}" + (", the outcomes" if extra and hi == last else "")
+            said = held
             shown = [x for x in names or () if x in c.rows or x == LEGEND_ROW]
             if names is not None and shown:
-                names = shown
-                first_row = label[names[0]].split("\n")[0].lower()
-                last_row = label[names[-1]].split("\n")[0].lower()
-                held += f" ({first_row} to {last_row})" if len(names) > 1 else f" ({first_row})"
-            where = [f"Sheet {number} of {count}: {held}"]
+                first_row = label[shown[0]].split("\n")[0].lower()
+                last_row = label[shown[-1]].split("\n")[0].lower()
+                said += f" ({first_row} to {last_row})" if len(shown) > 1 else f" ({first_row})"
+            where = [f"Sheet {number} of {count}: {said}"]
             for dr, dk, word in (
-                (-1, 0, "above it"),
+                (-1, 0, "above it:"),
                 (0, -1, "continued from"),
                 (0, 1, "continues on"),
-                (1, 0, "below it"),
+                (1, 0, "below it:"),
             ):
                 other = number_of.get((r + dr, k + dk))
                 if other is not None:
-                    where.append(
-                        f"{word} sheet {other}"
-                        if word.startswith("cont")
-                        else f"{word}: sheet {other}"
-                    )
+                    where.append(f"{word} sheet {other}")
             caption = ", ".join(where)
-        if True:
-            size = (c.width * u, c.height * u)
-            desc = (
-                f"Journey canvas, stages {lo + 1} to {hi + 1} of {len(stages)}: touchpoints,"
-                " backstage, waits, channels, owners, emotion, pain points and opportunities."
+        size = (c.width * u, c.height * u)
+        desc = (
+            f"Journey canvas, {held}: touchpoints, backstage, waits, channels, owners,"
+            " emotion, pain points and opportunities."
+        )
+        out.append(
+            Sheet(
+                _svg(c, journey, t, "canvas", desc, size_mm=size),
+                number,
+                count,
+                lo + 1,
+                max(lo, hi) + 1,
+                n,
+                size[0],
+                size[1],
+                u,
+                outcomes=ends and count > 1,
+                note=caption,
             )
-            out.append(
-                Sheet(
-                    _svg(c, journey, t, "canvas", desc, size_mm=size),
-                    number,
-                    count,
-                    lo + 1,
-                    hi + 1,
-                    len(stages),
-                    size[0],
-                    size[1],
-                    u,
-                    outcomes=bool(extra) and hi == last and count > 1,
-                    note=caption,
-                )
-            )
+        )
     return out
+
+
+#: A part of a printed canvas: stages ``lo`` to ``hi`` (0-based, inclusive; none when
+#: ``hi < lo``), and whether it holds the outcomes column.
+Part = tuple[int, int, bool]
+
+
+def _columns(p: Part) -> int:
+    """The columns a part takes: its stages and the outcomes'."""
+    return p[1] - p[0] + 1 + (1 if p[2] else 0)
+
+
+def _held(lo: int, hi: int, ends: bool, total: int) -> str:
+    """What a part of the canvas holds: "stages 1-3 of 8", "stage 8 of 8, the outcomes"."""
+    if hi < lo:
+        return "the outcomes"
+    held = f"stage {lo + 1}" if lo == hi else f"stages {lo + 1}-{hi + 1}"
+    return f"{held} of {total}" + (", the outcomes" if ends else "")
 
 
 Drawn = list[tuple[list[str] | None, Canvas]]
@@ -1789,11 +1819,3 @@ Drawn = list[tuple[list[str] | None, Canvas]]
 
 #: The legend, when a printed canvas is split between rows: it goes under the last.
 LEGEND_ROW = "legend"
-
-
-def _drawn(
-    draw: Callable[..., Canvas], lo: int, hi: int, u: float, rows: list[str], grid: Grid
-) -> Canvas:
-    return draw(
-        lo, hi, u, rows=[r for r in rows if r != LEGEND_ROW], legend=LEGEND_ROW in rows, grid=grid
-    )

@@ -486,3 +486,15 @@ def test_no_worksheet_row_is_shorter_than_its_label() -> None:
             need = len(wrap(labels[row], LABEL - PAD, 12, True)) * 12 * LINE + 2 * PAD
             need += 14.0 if row == "back" else 0.0
             assert float(height) >= need - 0.1, (sheet.number, row, height, need)
+
+
+def test_outcomes_too_tall_beside_the_last_stage_go_on_a_sheet_of_their_own() -> None:
+    """On A4 the candidate's seven outcomes under each other do not fit beside its last
+    stage at 8 pt: they get their own sheets (side by side), rather than a refusal."""
+    j = load(EXAMPLES / "candidate.yaml")
+    pages = PdfReader(io.BytesIO(render(j, "pdf", view="canvas", paper="A4"))).pages
+    texts = [" ".join(p.extract_text().split()) for p in pages]
+    assert any(re.search(r"Sheet \d+ of \d+: the outcomes", t) for t in texts)
+    assert all(tenth(p) >= 8.0 for p in pages)
+    holding = [t for t in texts if "LOST Quit during the assignment" in t]
+    assert len(holding) == 1 and "Sheet" in holding[0] and "stage 8" not in holding[0]
