@@ -431,6 +431,16 @@ def _card(
     return h
 
 
+def _visibility(c: Canvas, y: float, width: float, words_y: float, t: Theme) -> None:
+    """The line of visibility across the sheet at ``y``, its words at ``words_y``."""
+    c.svg.append(
+        f'<line x1="{PAD}" y1="{y:.1f}" x2="{width - PAD:.1f}" y2="{y:.1f}" '
+        f'stroke="{esc(t.text)}" stroke-width="2" stroke-dasharray="10 5"/>'
+    )
+    c.svg.append(_text(PAD * 1.5, words_y, ["line of visibility"], 10, "visibility"))
+    c.used.add("visibility")
+
+
 def _cards_across(
     c: Canvas,
     x: float,
@@ -718,12 +728,7 @@ def layout(
             continue
         if row == "back" and rows is not None and "front" not in rows:
             # The sheet above ends with the touchpoints: the line starts this one.
-            c.svg.append(
-                f'<line x1="{PAD}" y1="{y:.1f}" x2="{width - PAD:.1f}" y2="{y:.1f}" '
-                f'stroke="{esc(t.text)}" stroke-width="2" stroke-dasharray="10 5"/>'
-            )
-            c.svg.append(_text(PAD * 1.5, y + 2, ["line of visibility"], 10, "visibility"))
-            c.used.add("visibility")
+            _visibility(c, y, width, y + 2, t)
             y += 16
         top = y
         start = len(c.svg)
@@ -781,12 +786,7 @@ def layout(
         y = top + height
         backstage = present["back"] or (grid is not None and "back" in grid.rows)
         if row == "front" and backstage and (rows is None or "back" in rows):
-            c.svg.append(
-                f'<line x1="{PAD}" y1="{y:.1f}" x2="{width - PAD:.1f}" y2="{y:.1f}" '
-                f'stroke="{esc(t.text)}" stroke-width="2" stroke-dasharray="10 5"/>'
-            )
-            c.svg.append(_text(PAD * 1.5, y + 2, ["line of visibility"], 10, "visibility"))
-            c.used.add("visibility")
+            _visibility(c, y, width, y + 2, t)
         y += 4
     legend_h = _legend(c, y + PAD, width, t) if legend else 0.0
     y += legend_h + PAD if legend_h else 0.0
@@ -1460,13 +1460,7 @@ def _sheet(
         y = top + height
         if row == "back":
             # Drawn over the backstage row's cells, which would hide its words.
-            line = top - 4
-            c.svg.append(
-                f'<line x1="{PAD}" y1="{line:.1f}" x2="{width - PAD:.1f}" y2="{line:.1f}" '
-                f'stroke="{esc(t.text)}" stroke-width="2" stroke-dasharray="10 5"/>'
-            )
-            c.svg.append(_text(PAD * 1.5, line + 6, ["line of visibility"], 10, "visibility"))
-            c.used.add("visibility")
+            _visibility(c, top - 4, width, top + 2, t)
         y += 4
     if prefill and legend:
         c.used |= also
