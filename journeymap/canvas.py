@@ -638,6 +638,7 @@ def layout(
     rows: Collection[str] | None = None,
     legend: bool = True,
     grid: Grid | None = None,
+    whole: Canvas | None = None,
 ) -> Canvas:
     """Place everything on the canvas (the worksheet has its own, :func:`_sheet`).
 
@@ -647,7 +648,9 @@ def layout(
     A sheet too tall for its paper draws some ``rows`` (by name), the ``legend``
     with the cards. Where each row lands is kept in ``Canvas.rows``. ``grid``
     makes the sheets of a poster line up: the same header and row heights and
-    emotion scale on every sheet.
+    emotion scale on every sheet. ``whole`` is the same part drawn with all its rows at
+    this width and no grid, if the caller has it: where its cards are, and what its
+    legend explains.
     """
     t = theme or get_theme(None)
     a = analysis or analyze(journey, quantiles=False)
@@ -713,7 +716,9 @@ def layout(
         # The emotion points sit under their cards, drawn on another sheet: the same
         # columns at the same width put them in the same places; and the legend
         # explains the cards too.
-        full = layout(journey, a, t, stages=cols, first=first, outcomes=outcomes, width=width)
+        full = whole or layout(
+            journey, a, t, stages=cols, first=first, outcomes=outcomes, width=width
+        )
         c.cards.update(full.cards)
         if legend:
             c.used |= full.used
@@ -1637,8 +1642,15 @@ def canvas_sheets(
     scale = (min(0, math.floor(min(values))), max(0, math.ceil(max(values)))) if values else None
     order = [r for r, _ in CANVAS_ROWS] + [LEGEND_ROW]
 
-    def draw(p: Part, u: float, rows: list[str] | None = None, grid: Grid | None = None) -> Canvas:
-        """Part ``p`` at unit ``u``; ``rows`` (the legend as a row of its own) if not all."""
+    def draw(
+        p: Part,
+        u: float,
+        rows: list[str] | None = None,
+        grid: Grid | None = None,
+        whole: Canvas | None = None,
+    ) -> Canvas:
+        """Part ``p`` at unit ``u``; ``rows`` (the legend as a row of its own) if not
+        all, ``whole`` the part with all its rows at ``u`` (see :func:`layout`)."""
         lo, hi, ends = p
         return layout(
             journey,
@@ -1652,6 +1664,7 @@ def canvas_sheets(
             rows=None if rows is None else [r for r in rows if r != LEGEND_ROW],
             legend=rows is None or LEGEND_ROW in rows,
             grid=grid,
+            whole=whole,
         )
 
     def fits(parts: list[Part], u: float, depth: int | None) -> list[Drawn] | None:
@@ -1673,7 +1686,10 @@ def canvas_sheets(
         groups: list[list[str]] = [[]]
         for name in [r for r in order if r in heights or r == LEGEND_ROW]:
             trial = [*groups[-1], name]
-            if max(draw(p, u, trial, grid).height for p in parts) > budget + 1e-6:
+            tallest = max(
+                draw(p, u, trial, grid, w).height for p, w in zip(parts, full, strict=True)
+            )
+            if tallest > budget + 1e-6:
                 if not groups[-1]:
                     return None  # one row alone is too tall
                 groups.append([name])
@@ -1681,7 +1697,9 @@ def canvas_sheets(
                 groups[-1] = trial
         if depth is not None and len(groups) > depth:
             return None
-        return [[(g, draw(p, u, g, grid)) for g in groups] for p in parts]
+        return [
+            [(g, draw(p, u, g, grid, w)) for g in groups] for p, w in zip(parts, full, strict=True)
+        ]
 
     def search(apart: bool) -> tuple[int, list[Part], list[Drawn]] | None:
         """The fewest sheets (then rows of sheets) at ``unit``; ``apart``: the
