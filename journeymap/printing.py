@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -105,12 +105,11 @@ def type_scale(p: Paper) -> float:
     return PAPER_UNIT.get(p.name, MIN_TYPE_UNIT) / MIN_TYPE_UNIT
 
 
-def _page_css(p: Paper, title: str = "") -> str:
+def _page_css(p: Paper) -> str:
     """The page: the paper, its margins and the page number in the bottom margin.
 
     The title is not repeated in the margin: each sheet's header says it once.
     """
-    del title
     k = type_scale(p)
     return f"""
 @page {{
@@ -369,6 +368,12 @@ def header_height(title: str, subtitle: list[str], paper_size: Paper, caption: s
     return _sheet_header(title, caption, subtitle, paper_size.content[0], type_scale(paper_size))[1]
 
 
+def _band(title: str, subtitle: list[str], paper_size: Paper, sheets: Sequence[Any]) -> float:
+    """The room (mm) the tallest title band of these sheets takes, with its margin:
+    a map is planned again for it once the sheets' captions are known."""
+    return max(header_height(title, subtitle, paper_size, s.caption) for s in sheets) + 2.0
+
+
 #: A caption as long as a sheet's can be, for the room its title band takes.
 LONG_CAPTION = (
     "Sheet 10 of 10: stage 10 (part 2 of 2) and stages 11-12 of 12, the outcomes "
@@ -397,26 +402,22 @@ def flow_pdf(
     k = type_scale(paper_size)
     scale = 8.0 * k / FLOW_BODY * PT_MM  # mm per point of the drawing
     cw, ch = paper_size.content
+    svg = draw(cw / scale - 2 * EDGE)
     if tile:
-        svg = draw(cw / scale - 2 * EDGE)
         w, h = _svg_size(svg)  # CSS pixels of 3/4 point
         return _tiles_pdf(svg, (w * 0.75 * scale, h * 0.75 * scale), title, paper_size)
-    svg = draw(cw / scale - 2 * EDGE)
     area = (cw, ch - 1.0)
-
-    def band(sheets: list[Any]) -> float:  # the tallest title band these sheets need
-        return max(header_height(title, subtitle, paper_size, x.caption) for x in sheets) + 2.0
 
     # Planned with room for a long caption, then again with the room the captions
     # take: kept when the new plan's captions fit the room it was made with.
     head = header_height(title, subtitle, paper_size, LONG_CAPTION) + 2.0
     plan = plan_flow_sheets(svg, area, scale=scale, most=scale * GROW, header=head)
     for _ in range(2):
-        tighter = band(plan.sheets)
+        tighter = _band(title, subtitle, paper_size, plan.sheets)
         if tighter >= head - 0.01:
             break
         again = plan_flow_sheets(svg, area, scale=scale, most=scale * GROW, header=tighter)
-        if band(again.sheets) > tighter + 0.01:
+        if _band(title, subtitle, paper_size, again.sheets) > tighter + 0.01:
             break
         plan, head = again, tighter
     # A legend on a sheet of its own: drawn narrower, it may fit beside the map.
@@ -426,7 +427,7 @@ def flow_pdf(
         narrow = draw(cw / scale * share - 2 * EDGE)
         again = plan_flow_sheets(narrow, area, scale=scale, most=scale * GROW, header=head)
         fewer = again.sheets[-1].strips and len(again.sheets) < len(plan.sheets)
-        if fewer and band(again.sheets) <= head + 0.01:
+        if fewer and _band(title, subtitle, paper_size, again.sheets) <= head + 0.01:
             plan = again
     pages = [
         Page(
@@ -464,19 +465,16 @@ def canvas_pdf(
         w, h = _svg_size(svg)  # drawing units
         return _tiles_pdf(svg, (w * unit, h * unit), title, paper_size)
 
-    def band(made: list[Sheet]) -> float:  # the tallest title band these sheets need
-        return max(header_height(title, subtitle, paper_size, x.caption) for x in made) + 2.0
-
     head = header_height(title, subtitle, paper_size, LONG_CAPTION) + 2.0
     sheets = canvas_sheets(
         journey, analysis, theme, area=(cw, ch - 1.0 - head), unit=unit, most=unit * GROW
     )
-    tighter = band(sheets)
+    tighter = _band(title, subtitle, paper_size, sheets)
     if tighter < head - 0.01:  # the room the captions take, if they still fit it
         again = canvas_sheets(
             journey, analysis, theme, area=(cw, ch - 1.0 - tighter), unit=unit, most=unit * GROW
         )
-        if band(again) <= tighter + 0.01:
+        if _band(title, subtitle, paper_size, again) <= tighter + 0.01:
             sheets = again
     pages = [Page(s.caption, [(s.svg, s.width_mm, s.height_mm)]) for s in sheets]
     return pages_pdf(pages, title=title, subtitle=subtitle, paper_size=paper_size)
@@ -644,7 +642,7 @@ def cards_pdf(journey: Journey, analysis: Analysis, paper_size: Paper) -> bytes:
     per_page = cols * rows
     pages = [cards[i : i + per_page] for i in range(0, len(cards), per_page)] or [[]]
     css = (
-        _page_css(paper_size, journey.title)
+        _page_css(paper_size)
         + f"""
 .grid {{ display: grid; grid-template-columns: repeat({cols}, {card_w}mm);
          grid-auto-rows: {card_h}mm; }}
