@@ -274,8 +274,8 @@ def subtitle_lines(j: Journey, a: Analysis) -> list[str]:
 def _title(j: Journey, a: Analysis, theme: Theme) -> _Label:
     lab = _Label(spacing=2)
     lab.text(theme.title or j.title, 60, 22, theme.text, bold=True)
-    for line in subtitle_lines(j, a):
-        persona = line.startswith("Persona: ") and j.persona is not None
+    for k, line in enumerate(subtitle_lines(j, a)):
+        persona = k == 0 and j.persona is not None  # the persona's line comes first
         lab.text(line, 110 if persona else 130, 12 if persona else 11, theme.muted)
     return lab
 

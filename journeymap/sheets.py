@@ -20,7 +20,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .errors import JourneyError
 from .flowlayout import text_width
@@ -87,7 +87,6 @@ class FlowSheets:
     scale: float
     columns: int  # sheets side by side
     rows: int  # sheets one above the other
-    notes: list[str] = field(default_factory=list)
 
 
 def _floats(text: str) -> list[float]:
