@@ -185,7 +185,7 @@ ARROW = 7.0  # length of an arrowhead (arrowsize 0.7)
 TAG_GAP = 6.0  # between a node and its first loss tag, and between tags
 TAG_INDENT = 24.0  # from a node's left side to its loss tags
 STUB_X = 12.0  # from a node's left side to its loss stub
-LANE_STEP = 6.0  # between two rework lanes under the map
+LANE_STEP = 9.0  # between two rework lanes under the map: two dashed lines, told apart
 CORNER = 6.0  # radius of a rounded corner
 #: Alternatives stacked in one sub-column before a stage uses more side by side.
 MIN_STACK = 8
@@ -533,7 +533,7 @@ def layout(
     def bend(side: str, c: int) -> float:
         n = bend_used.get((side, c), 0)
         bend_used[(side, c)] = n + 1
-        return 8.0 + 3.0 * (n % 6)
+        return 8.0 + 5.0 * (n % 6)  # 5 pt apart: two dashed verticals stay two lines
 
     for i, e in enumerate(edges):
         src, dst = node_box[e.source], node_box[e.target]
