@@ -1235,6 +1235,17 @@ class Sheet:
     split: str = ""
     outcomes: bool = False  # the sheet holds the outcomes column too
     note: str | None = None  # the caption, where the sheet says more (a canvas' rows)
+    # A worksheet's stages too tall for the paper at 8 pt even one a sheet: "upper"
+    # (the cards' rows) or "lower" (the rest, on the sheet taped below); "" for all.
+    rows: str = ""
+
+    @property
+    def held(self) -> str:
+        """Which stages it holds: "stage 3 of 8", "stages 1-4 of 8"."""
+        first, last = self.first, self.last
+        return (f"stage {first}" if first == last else f"stages {first}-{last}") + (
+            f" of {self.total}"
+        )
 
     @property
     def caption(self) -> str:
@@ -1243,10 +1254,7 @@ class Sheet:
             return self.note
         if self.count == 1:
             return ""
-        held = (
-            f"stage {self.first}" if self.first == self.last else f"stages {self.first}-{self.last}"
-        )
-        held += f" of {self.total}" + (", the outcomes" if self.outcomes else "")
+        held = self.held + (", the outcomes" if self.outcomes else "")
         parts = [f"Sheet {self.number} of {self.count}: {held}"]
         if self.number > 1:
             parts.append(f"continued from sheet {self.number - 1}")
@@ -1378,10 +1386,15 @@ def _sheet(
     persona_box: bool = True,
     legend: bool = True,
     also: frozenset[str] = frozenset(),
+    rows_drawn: tuple[str, ...] | None = None,
+    heading: bool = True,
 ) -> tuple[Canvas, dict[str, float]]:
     """One sheet's layout in drawing units (``unit`` mm each); ``width`` fills the
     sheet (else the columns are a note wide), ``extra`` is shared among the note rows.
-    Return it and where each row is, for the tests' sake."""
+    ``rows_drawn`` (by name; all by default) is for a sheet of some rows, the others
+    on a sheet to tape below it, which leaves out the ``heading`` (title, date line
+    and logo): taped together, the two read as one sheet with one title. Return it
+    and where each row is, for the tests' sake."""
     c = Canvas(
         poor=frozenset(f.subject for f in a.findings if f.rule == "important-but-poor"),
         ends=a.ends(),
@@ -1391,21 +1404,22 @@ def _sheet(
     col = (width - x0 - PAD) / len(cols) if width is not None else note
     width = width if width is not None else x0 + col * len(cols) + PAD
     y = PAD
-    logo = _logo(t.logo)
+    logo = _logo(t.logo) if heading else None
     room = LOGO_W + PAD if logo else 0.0
     if logo:
         c.svg.append(
             f'<image x="{width - PAD - LOGO_W:.1f}" y="{y:.1f}" width="{LOGO_W}" '
             f'height="{LOGO_H}" preserveAspectRatio="xMaxYMin meet" href="{esc(logo)}"/>'
         )
-    date_w = text_width(DATE_LINE, 12)
-    c.svg.append(
-        f'<text class="cv-date" x="{width - PAD - room:.1f}" y="{y + 24 * LINE * 0.7:.1f}" '
-        f'font-size="12" text-anchor="end">{DATE_LINE}</text>'
-    )
-    title = wrap(t.title or journey.title, width - 2 * PAD - room - date_w - 20, 24, bold=True)
-    c.svg.append(_text(PAD, y, title, 24, "heading", bold=True))
-    y += len(title) * 24 * LINE
+    if heading:
+        date_w = text_width(DATE_LINE, 12)
+        c.svg.append(
+            f'<text class="cv-date" x="{width - PAD - room:.1f}" y="{y + 24 * LINE * 0.7:.1f}" '
+            f'font-size="12" text-anchor="end">{DATE_LINE}</text>'
+        )
+        title = wrap(t.title or journey.title, width - 2 * PAD - room - date_w - 20, 24, bold=True)
+        c.svg.append(_text(PAD, y, title, 24, "heading", bold=True))
+        y += len(title) * 24 * LINE
     if caption:
         c.svg.append(_text(PAD, y, [caption], 13, "sheet", True))
         y += 13 * LINE
@@ -1414,9 +1428,10 @@ def _sheet(
         y += _persona_box(c, persona, y, width, unit) + PAD
     head_h = _stage_headers(c, cols, x0, y, col, first, t)
     y += head_h + PAD
-    share = extra / len(NOTE_ROWS)
+    drawn = [(row, label) for row, label in ROWS if rows_drawn is None or row in rows_drawn]
+    share = extra / max(1, sum(row in NOTE_ROWS for row, _ in drawn))
     rows: dict[str, float] = {}
-    for row, label in ROWS:
+    for row, label in drawn:
         top = y
         start = len(c.svg)
         # A row is never shorter than its label (and the backstage row's line of
@@ -1545,56 +1560,101 @@ def worksheet_sheets(
         per_sheet = max(1, int(room // note_mm))
     # Prefilled sheets too tall at 8 pt (stages of many cards, on small paper) are
     # tried on more sheets (twice as many each time), whose wider columns hold the
-    # cards side by side: the fewest sheets that fit, or else those that need the
-    # least shrinking (the printing shrinks what still does not fit). A blank sheet
-    # is not split for its height: narrower stage titles would be all it gained.
+    # cards side by side: the fewest sheets that fit. Where even one stage a sheet
+    # is too tall (A4), each stage's rows go on two sheets, the lower one to tape
+    # under the upper (the cards' rows, then the rows to write in). Else the plan
+    # that needs the least shrinking (the printing shrinks what still does not
+    # fit). A blank sheet is not split for its height: narrower stage titles would
+    # be all it gained.
     least = math.ceil(len(cols) / per_sheet)
     counts = sorted({min(len(cols), least * 2**k) for k in range(8)})
-    best: tuple[float, list[Sheet]] = (0.0, [])
-    for count in counts if area is not None and prefill else [least]:
+
+    def plan(count: int, halves: bool, legend_on: str = "lower") -> list[Sheet]:
         parts = _split(len(cols), math.ceil(len(cols) / count))
-        sheets = []
+        layers: list[tuple[str, tuple[str, ...] | None]] = (
+            [("upper", UPPER_ROWS), ("lower", LOWER_ROWS)] if halves else [("", None)]
+        )
+        total = len(parts) * len(layers)
+        sheets: list[Sheet] = []
         seen: set[str] = set()  # what the sheets before the last draw: its legend says
-        for number, (lo, hi) in enumerate(parts, 1):
-            blank = Sheet("", number, len(parts), lo + 1, hi + 1, len(cols), 0.0, 0.0, unit)
-            draw = partial(
-                _sheet,
-                journey,
-                cols[lo : hi + 1],
-                lo + 1,
-                t,
-                a,
-                prefill=prefill,
-                persona=persona,
-                note_mm=note_mm,
-                caption=blank.caption,
-                # Taped side by side, the sheets need the persona once (on the first)
-                # and the legend once (on the last): the room goes to the cards.
-                persona_box=number == 1,
-                legend=number == len(parts),
-                also=frozenset(seen),
-            )
-            c, u = _fitted(draw, area, unit)
-            seen |= c.used
-            size = (c.width * u, c.height * u)
-            desc = f"Journey worksheet with {hi - lo + 1} stages and room for sticky notes."
-            sheets.append(
-                replace(
-                    blank,
-                    svg=_svg(c, journey, t, "worksheet", desc, size_mm=size),
-                    width_mm=size[0],
-                    height_mm=size[1],
-                    unit=u,
+        for lo, hi in parts:
+            for layer, drawn in layers:
+                number = len(sheets) + 1
+                blank = Sheet("", number, total, lo + 1, hi + 1, len(cols), 0.0, 0.0, unit)
+                blank = replace(blank, rows=layer)
+                blank = replace(blank, note=_rows_caption(blank) if layer else None)
+                draw = partial(
+                    _sheet,
+                    journey,
+                    cols[lo : hi + 1],
+                    lo + 1,
+                    t,
+                    a,
+                    prefill=prefill,
+                    persona=persona,
+                    note_mm=note_mm,
+                    caption=blank.caption,
+                    # Taped together, the sheets need the persona once (on the first)
+                    # and the legend once (on the last): the room goes to the cards.
+                    persona_box=number == 1,
+                    legend=(lo, hi) == parts[-1] and layer in ("", legend_on),
+                    also=frozenset(seen),
+                    rows_drawn=drawn,
+                    heading=layer != "lower",
                 )
-            )
-        why = "" if count == 1 else "width" if count == least else "height"
-        sheets = [replace(s, split=why) for s in sheets]
-        scale = min(1.0, *(area[1] / s.height_mm for s in sheets)) if area else 1.0
-        if scale > best[0] + 0.005:
-            best = (scale, sheets)
-        if scale >= 1.0:
-            break
+                c, u = _fitted(draw, area, unit)
+                seen |= c.used
+                size = (c.width * u, c.height * u)
+                desc = f"Journey worksheet with {hi - lo + 1} stages and room for sticky notes."
+                sheets.append(
+                    replace(
+                        blank,
+                        svg=_svg(c, journey, t, "worksheet", desc, size_mm=size),
+                        width_mm=size[0],
+                        height_mm=size[1],
+                        unit=u,
+                    )
+                )
+        why = "rows" if halves else "" if count == 1 else "width" if count == least else "height"
+        return [replace(s, split=why) for s in sheets]
+
+    def fits(sheets: list[Sheet]) -> float:
+        return min(1.0, *(area[1] / s.height_mm for s in sheets)) if area else 1.0
+
+    best: tuple[float, list[Sheet]] = (0.0, [])
+    tried = counts if area is not None and prefill else [least]
+    # Split by rows, the legend goes under the last cards, where there is room, or
+    # else under the last rows to write in.
+    ways = [(False, "")] + ([(True, "upper"), (True, "lower")] if area and prefill else [])
+    for halves, legend_on in ways:
+        for count in tried:
+            sheets = plan(count, halves, legend_on)
+            scale = fits(sheets)
+            if scale > best[0] + 0.005:
+                best = (scale, sheets)
+            if scale >= 0.999:  # filled to the paper's height, to rounding
+                return sheets
     return best[1]
+
+
+#: A worksheet split by rows: the cards' rows on the upper sheet, the rest below.
+UPPER_ROWS = ("front", "back")
+LOWER_ROWS = tuple(row for row, _ in ROWS if row not in UPPER_ROWS)
+
+
+def _rows_caption(sheet: Sheet) -> str:
+    """Which stages and rows a sheet of a worksheet split by rows holds, and where the rest are."""
+    held = sheet.held
+    if sheet.rows == "upper":
+        return (
+            f"Sheet {sheet.number} of {sheet.count}: {held}, touchpoints and backstage;"
+            f" its other rows on sheet {sheet.number + 1}, to tape below"
+        )
+    text = f"Sheet {sheet.number} of {sheet.count}: {held}, channels to opportunities,"
+    text += f" below sheet {sheet.number - 1}"
+    if sheet.number < sheet.count:
+        text += f"; the next stage on sheet {sheet.number + 1}"
+    return text
 
 
 def worksheet_svg(

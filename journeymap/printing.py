@@ -727,19 +727,19 @@ def worksheet_pdf(
     area = _worksheet_area(paper_size)
     notes = []
     if len(sheets) > 1:
+        rows = {"upper": " (upper rows)", "lower": " (lower rows)", "": ""}
         held = "; ".join(
-            f"sheet {s.number}: stages {s.first}-{s.last}"
-            if s.first != s.last
-            else f"sheet {s.number}: stage {s.first}"
-            for s in sheets
+            f"sheet {s.number}: {s.held.split(' of ')[0]}{rows[s.rows]}" for s in sheets
         )
+        split = sheets[0].split
         why = (
             f"the {sheets[0].total} stages do not fit side by side on one {paper_size.name} "
             f"sheet with {NOTE_MM:g} mm cells"
-            if sheets[0].split == "width"
+            if split == "width"
             else f"the cards do not fit one {paper_size.name} sheet at 8 pt"
         )
-        notes.append(f"{why}: split over {len(sheets)} sheets by whole stages ({held})")
+        how = "whole stages, each stage's rows on two sheets" if split == "rows" else "whole stages"
+        notes.append(f"{why}: split over {len(sheets)} sheets by {how} ({held})")
     pages = []
     for s in sheets:
         scale = min(1.0, area[0] / s.width_mm, area[1] / s.height_mm)

@@ -469,6 +469,36 @@ def test_a_canvas_poster_has_its_rows_straight_across_the_sheets(name: str) -> N
     assert len(sheets) == len(columns) * len(rows)
 
 
+@pytest.mark.parametrize("name", ["candidate", "client"])
+def test_a_prefilled_worksheet_on_a4_puts_each_stage_on_two_sheets_at_8_pt(
+    name: str, cli: Run, tmp_path: Path
+) -> None:
+    """Even one stage a sheet is too tall for A4 at 8 pt (it was printed at 64-92%):
+    its rows go on two sheets, the rows to write in under the cards' rows, the
+    lower sheet without a title of its own (taped below, the two read as one)."""
+    r = cli("worksheet", EXAMPLES / f"{name}.yaml", "--prefill", "--paper", "A4", "-o", tmp_path)
+    assert r.returncode == 0, r.stderr
+    said = r.stdout + r.stderr
+    assert "printed at" not in said  # nothing shrunk
+    assert "each stage's rows on two sheets" in said
+    pages = PdfReader(tmp_path / f"{name}-worksheet.pdf").pages
+    texts = [" ".join(p.extract_text().split()) for p in pages]
+    stages = len(load(EXAMPLES / f"{name}.yaml").stages)
+    assert len(pages) == 2 * stages
+    title = load(EXAMPLES / f"{name}.yaml").title
+    for k, (upper, lower) in enumerate(zip(texts[::2], texts[1::2], strict=True), 1):
+        stage, k = k, 2 * k - 1
+        assert f"Sheet {k} of {2 * stages}: stage {stage} of {stages}, touchpoints" in upper
+        assert f"{title} Sheet {k} of" in upper and "Date:" in upper
+        assert "Touchpoints" in upper and "Channels" not in upper
+        assert f"below sheet {k}" in lower and title not in lower and "Date:" not in lower
+        assert "Channels" in lower and "Opportunities" in lower and "Touchpoints" not in lower
+    assert "Persona" in texts[0] and not any("Persona" in t for t in texts[1:])
+    assert "Legend" in texts[-1] or "Legend" in texts[-2]
+    assert sum("Legend" in t for t in texts) == 1
+    assert all(tenth(p) >= 8.0 for p in pages), [tenth(p) for p in pages]
+
+
 def test_no_worksheet_row_is_shorter_than_its_label() -> None:
     """On the last of several sheets (the legend's), the rows keep room for their
     labels: the backstage row's words were cut there."""
