@@ -25,6 +25,7 @@ from .model import DURATION, ID, Journey, Touchpoint, parse_duration
 
 if TYPE_CHECKING:
     from .graph import Flow
+    from .timing import Timing
 
 __all__ = ["RULES", "SEVERITIES", "Config", "Finding", "Thresholds", "find", "load_config"]
 
@@ -260,9 +261,18 @@ class _Facts:
     unreachable: list[str]
     traps: list[str]
     closed_loops: list[list[str]]
-    # From the time analysis: each stage's share of the expected time to success.
-    stage_shares: dict[str, float] = field(default_factory=dict)
-    success_mean_s: float | None = None
+    # The time analysis, asked for only by the slow-stage rule, which runs last: a
+    # big journey's is computed meanwhile in another process (journeymap.parallel).
+    timing: Callable[[], Timing] | None = None
+
+    @cached_property
+    def stage_shares(self) -> dict[str, float]:
+        """Each stage's share of the expected time to success."""
+        return {} if self.timing is None else self.timing().stage_shares
+
+    @cached_property
+    def success_mean_s(self) -> float | None:
+        return None if self.timing is None else self.timing().success_mean_s
 
     @cached_property
     def quoted(self) -> list[str]:
@@ -283,10 +293,6 @@ def find(facts: _Facts, config: Config | None = None) -> list[Finding]:
     # (severity rank, rule) -> (subject, message) tuples, which sort in C: a big
     # journey has 100,000s of findings.
     found: dict[tuple[int, str], list[tuple[str, str]]] = {}
-    for rule, make in _RULES.items():
-        severity = config.severity_of(rule)
-        if severity != "off":
-            found.setdefault((rank[severity], rule), []).extend(make(facts, config))
     for rule, grade in _GRADED.items():
         chosen = config.severity.get(rule)
         if chosen == "off":
@@ -299,6 +305,12 @@ def find(facts: _Facts, config: Config | None = None) -> list[Finding]:
                 level = graded
                 items = found.setdefault((rank[chosen or level], rule), [])
             items.append((subject, message))
+    # The plain rules after the graded ones: slow-stage, the last, may wait for the
+    # time analysis (see _Facts.timing).
+    for rule, make in _RULES.items():
+        severity = config.severity_of(rule)
+        if severity != "off":
+            found.setdefault((rank[severity], rule), []).extend(make(facts, config))
     out: list[Finding] = []
     for (at, rule), items in sorted(found.items()):
         out.extend(Finding(rule, SEVERITIES[at], s, m) for s, m in sorted(items))
