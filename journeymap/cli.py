@@ -283,14 +283,17 @@ OUTDIR = click.option(
 
 
 def _output_file(help: str, *, required: bool = False) -> Callable[[_F], _F]:
-    """``-o FILE``: the one file a command writes (OUTDIR is for a folder of them)."""
+    """``-o FILE``: the one file a command writes (OUTDIR is for a folder of them).
+
+    No ``default=None``: since click 8.3 an explicit default satisfies ``required``,
+    and a missing ``-o`` reached the command as None (a traceback, not a usage error).
+    """
     return click.option(
         "-o",
         "--output",
         "output",
         required=required,
         type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
         help=help,
     )
 

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from journeymap.cli import cli as command
@@ -79,6 +80,22 @@ def test_wrong_usage_exits_2(cli: Run, tmp_path: Path) -> None:
     assert cli("validate", tmp_path / "missing.yaml").returncode == 2
     assert cli("analyze", write(tmp_path, "l.yaml", LOOP), "--format", "xml").returncode == 2
     assert cli("frobnicate").returncode == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["inventory"], ["import", "csv"], ["import", "xlsx"], ["import", "mermaid"]],
+    ids=" ".join,
+)
+def test_a_missing_required_output_is_a_usage_error(
+    cli: Run, tmp_path: Path, args: list[str]
+) -> None:
+    """With click 8.3+, ``default=None`` beside ``required=True`` let a missing -o through
+    to the command as None: a traceback."""
+    r = cli(*args, write(tmp_path, "l.yaml", LOOP))
+    assert r.returncode == 2, r.stderr
+    assert "Missing option '-o' / '--output'" in r.stderr
+    assert "Traceback" not in r.stderr
 
 
 def test_analyze_json_for_a_file_and_a_folder(cli: Run, tmp_path: Path) -> None:
