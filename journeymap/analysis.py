@@ -7,12 +7,14 @@ each against values worked out by hand.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .graph import Flow, Solution, flow
+from .graph import Flow, Solution, backend, flow
 from .model import Journey
 from .parallel import beside
 
@@ -56,14 +58,46 @@ class Analysis:
     success_probability: dict[str, float]
     success_share: float
     leaks: list[Leak]
-    findings: list[Finding]
-    metrics: dict[str, Any]
-    fix_first: list[Fix]
-    time: Timing
     flow: Flow = field(repr=False, compare=False)
     # Per node of ``flow``, the expected visits of a customer who starts (the leaks'
     # solve): the reach the inventory shows. Not part of the JSON.
     visits: np.ndarray = field(repr=False, compare=False, default_factory=lambda: np.zeros(0))
+    # How to compute the findings, metrics, fix first and time (see _Later).
+    later: _Later | None = field(default=None, repr=False, compare=False)
+
+    # What a map does not draw is computed when first read, and kept: a map reads
+    # none of it but one rule's subjects (:attr:`poor`), and drawing the example
+    # journeys took twice as long with it (``journeymap analyze`` reads it all).
+
+    @cached_property
+    def findings(self) -> list[Finding]:
+        return self._later.findings()
+
+    @cached_property
+    def metrics(self) -> dict[str, Any]:
+        return self._later.metrics()
+
+    @cached_property
+    def fix_first(self) -> list[Fix]:
+        return self._later.fix_first()
+
+    @cached_property
+    def time(self) -> Timing:
+        return self._later.time()
+
+    @cached_property
+    def poor(self) -> frozenset[str]:
+        """The touchpoints found important but poor, as every map marks them: read
+        from the findings when they are known, else by that one rule alone."""
+        if "findings" in self.__dict__:
+            return frozenset(f.subject for f in self.findings if f.rule == "important-but-poor")
+        return frozenset(self._later.poor())
+
+    @property
+    def _later(self) -> _Later:
+        if self.later is None:  # pragma: no cover - analyze always gives one
+            raise ValueError("this analysis was made without its findings")
+        return self.later
 
     def ends(self) -> dict[str, float]:
         """Per outcome, the share of all customers who end there (the entries weighted as
@@ -93,6 +127,17 @@ class Analysis:
             "fix_first": [fix.to_dict() for fix in self.fix_first],
             "time": self.time.to_dict(),
         }
+
+
+@dataclass(frozen=True)
+class _Later:
+    """The parts of an :class:`Analysis` computed when first read."""
+
+    findings: Callable[[], list[Finding]]
+    metrics: Callable[[], dict[str, Any]]
+    fix_first: Callable[[], list[Fix]]
+    time: Callable[[], Timing]
+    poor: Callable[[], list[str]]
 
 
 def _clean(p: float) -> float:
@@ -164,8 +209,7 @@ def leaks(
     what leaves it (see :class:`~journeymap.graph.Solution`), so the shares and
     the success add up to 1 to rounding, however long customers circle in a loop.
     """
-    import scipy.sparse as sp
-
+    sp = backend(f.n)
     keep = ~closed[f.src] & (f.prob > 0)
     q = sp.csr_matrix((f.prob[keep], (f.src[keep], f.dst[keep])), shape=(f.n, f.n))
     start = entry_weights(journey, f) if weights is None else weights
@@ -200,9 +244,12 @@ def leaks(
 def analyze(journey: Journey, config: Config | None = None, *, quantiles: bool = True) -> Analysis:
     """Everything ``journeymap analyze`` reports; ``config`` tunes the findings.
 
-    ``quantiles=False`` leaves out the medians and 90th percentiles of the time to
-    each outcome (None), which are most of the time on small journeys: what a map
-    draws does not need them (the means, and so every finding, are the same).
+    ``quantiles=False`` is for maps: it leaves out the medians and 90th percentiles
+    of the time to each outcome (None), which are most of the time on small
+    journeys (the means, and so every finding, are the same), and leaves the
+    findings, metrics, fix first and time to be computed when first read (a map
+    reads none of them; a journey whose fix first cannot be solved still draws).
+    With ``quantiles`` all is computed here, and any error raised here.
 
     The cyclic collector is paused meanwhile: a journey of 100,000 touchpoints
     gives 100,000s of findings, fixes and leaks, none in a cycle, and the
@@ -223,7 +270,7 @@ def analyze(journey: Journey, config: Config | None = None, *, quantiles: bool =
 
 
 def _analyze(journey: Journey, config: Config | None, quantiles: bool = True) -> Analysis:
-    from .findings import _Facts, find
+    from .findings import _Facts, find, subjects
     from .fixes import fix_first
     from .paths import _closed_loops
     from .timing import time_to_outcomes
@@ -264,17 +311,10 @@ def _analyze(journey: Journey, config: Config | None, quantiles: bool = True) ->
     # only the slow-stage rule, asked last, waits for it.
     timing = beside(
         lambda: time_to_outcomes(journey, f, success=x, visits=visits, quantiles=quantiles),
-        worth=len(f.src) >= PARALLEL_TRANSITIONS,
+        worth=quantiles and len(f.src) >= PARALLEL_TRANSITIONS,
     )
-    try:
-        facts = _Facts(journey, f, dead_ends, unreachable, trap_ids, closed_loops, timing.result)
-        fixes = fix_first(f, solution, x, visits)
-        counts = metrics(journey, f, len(loops))
-        findings = find(facts, config)
-        time = timing.result()
-    finally:
-        timing.cancel()
-    return Analysis(
+    facts = _Facts(journey, f, dead_ends, unreachable, trap_ids, closed_loops, timing.result)
+    result = Analysis(
         journey=journey.journey,
         title=journey.title,
         entries=sorted(journey.entry_ids),
@@ -286,13 +326,25 @@ def _analyze(journey: Journey, config: Config | None, quantiles: bool = True) ->
         success_probability={e: _clean(x[f.index[e]]) for e in sorted(journey.entry_ids)},
         success_share=success_share,
         leaks=lost_at,
-        findings=findings,
-        metrics=counts,
-        fix_first=fixes,
-        time=time,
         flow=f,
         visits=visits,
+        later=_Later(
+            findings=lambda: find(facts, config),
+            metrics=lambda: metrics(journey, f, len(loops)),
+            fix_first=lambda: fix_first(f, solution, x, visits),
+            time=timing.result,
+            poor=lambda: subjects(facts, config, "important-but-poor"),
+        ),
     )
+    if quantiles:
+        try:
+            # Fix first, the metrics and the findings while a second process (if
+            # any) computes the time; the slow-stage rule, last, waits for it.
+            for part in ("fix_first", "metrics", "findings", "time"):
+                getattr(result, part)
+        finally:
+            timing.cancel()
+    return result
 
 
 #: Journeys with at least this many transitions compute their time analysis in a
@@ -328,8 +380,6 @@ def metrics(journey: Journey, f: Flow, loops: int) -> dict[str, Any]:
     Routes are counted over the condensation, each loop as one step: the number of
     distinct ways through the journey, without the endless variants loops add.
     """
-    from scipy.sparse.csgraph import dijkstra
-
     from .coverage import initiative_by_stage
     from .paths import count_routes, routes
 
@@ -338,7 +388,7 @@ def metrics(journey: Journey, f: Flow, loops: int) -> dict[str, Any]:
     if len(f.entries) and f.success.any():
         hops = f.chain.copy()
         hops.data[:] = 1.0
-        dist = dijkstra(hops, directed=True, indices=f.entries, min_only=True)
+        dist = backend(f.n).dijkstra(hops, directed=True, indices=f.entries, min_only=True)
         best = dist[f.success].min()
         steps = None if not np.isfinite(best) else int(best)
     top = routes(journey, f, to="success", limit=1) if f.success.any() else []

@@ -660,7 +660,7 @@ def layout(
     n = len(cols) + (1 if ends else 0)
     column = max(COLUMN, (width - x0 - PAD) / n) if width is not None else COLUMN
     c = Canvas(
-        poor=frozenset(f.subject for f in a.findings if f.rule == "important-but-poor"),
+        poor=a.poor,
         ends=a.ends(),
         column=column,
     )
@@ -1396,7 +1396,7 @@ def _sheet(
     and logo): taped together, the two read as one sheet with one title. Return it
     and where each row is, for the tests' sake."""
     c = Canvas(
-        poor=frozenset(f.subject for f in a.findings if f.rule == "important-but-poor"),
+        poor=a.poor,
         ends=a.ends(),
     )
     x0 = LABEL + PAD

@@ -704,7 +704,7 @@ def to_dot(
     theme = theme or get_theme(None)
     transitions = sum(len(tp.next) for tp in journey.touchpoints)
     labels = transitions <= MAX_LABELLED_EDGES if edge_labels is None else edge_labels
-    poor = frozenset(f.subject for f in a.findings if f.rule == "important-but-poor")
+    poor = a.poor
     ends = a.ends()
     draws, tags = _edge_draws(journey, a, theme, labels, observed)
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import coverage
 from .errors import did_you_mean
+from .graph import backend
 from .model import DURATION, ID, Journey, Touchpoint, parse_duration
 
 if TYPE_CHECKING:
@@ -317,6 +318,15 @@ def find(facts: _Facts, config: Config | None = None) -> list[Finding]:
     return out
 
 
+def subjects(facts: _Facts, config: Config | None, rule: str) -> list[str]:
+    """The subjects one plain rule finds, as :func:`find` would list them (none when
+    the config turns it off): for a map, which marks one rule's findings only."""
+    config = config or Config()
+    if config.severity_of(rule) == "off":
+        return []
+    return sorted(subject for subject, _ in _RULES[rule](facts, config))
+
+
 Found = Iterator[tuple[str, str]]
 Graded = Iterator[tuple[str, str, str]]  # (severity, subject, message)
 
@@ -508,10 +518,8 @@ def _rework(x: _Facts, c: Config) -> Found:
 
 def _negative_stretches(x: _Facts, config: Config) -> Found:
     """Longest runs of negative touchpoints, each loop among them counted once per node."""
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import connected_components
-
     j, f = x.journey, x.flow
+    sp = backend(f.n)
     emotion = np.array(
         [np.nan if tp.emotion is None else tp.emotion for tp in j.touchpoints]
         + [np.nan] * (f.n - f.n_touchpoints)
@@ -520,7 +528,7 @@ def _negative_stretches(x: _Facts, config: Config) -> Found:
     bad[: f.n_touchpoints] = emotion[: f.n_touchpoints] <= config.thresholds.negative_emotion
     keep = bad[f.src] & bad[f.dst]
     m = sp.csr_matrix((np.ones(int(keep.sum())), (f.src[keep], f.dst[keep])), shape=(f.n, f.n))
-    count, labels = connected_components(m, directed=True, connection="strong")
+    count, labels = sp.connected_components(m, directed=True, connection="strong")
     # Plain lists, not numpy scalars one at a time: 100,000s of nodes and transitions.
     members: dict[int, list[int]] = {}
     where = np.flatnonzero(bad)
@@ -588,15 +596,12 @@ def dominators(f: Flow) -> list[int]:
     a node P[i+1] is on every path exactly when nothing reached from P[0..i] (through
     nodes off P) lands beyond it.
     """
-    from scipy.sparse.csgraph import breadth_first_order
-
+    sp = backend(f.n)
     chain = f.chain
     n = f.n
     if not f.success.any() or not len(f.entries):
         return []
     # One path from a virtual start (n) through the entries to a virtual end (n + 1).
-    import scipy.sparse as sp
-
     succ_rows = np.concatenate(
         [chain.tocoo().row, np.full(len(f.entries), n), np.flatnonzero(f.success)]
     )
@@ -604,7 +609,7 @@ def dominators(f: Flow) -> list[int]:
     g = sp.csr_matrix(
         (np.ones(len(succ_rows), dtype=np.int8), (succ_rows, succ_cols)), shape=(n + 2, n + 2)
     )
-    _, pred = breadth_first_order(g, n, directed=True, return_predecessors=True)
+    _, pred = sp.breadth_first_order(g, n, directed=True, return_predecessors=True)
     if pred[n + 1] < 0:
         return []
     path = [n + 1]
@@ -777,8 +782,7 @@ def _reachable_among(f: Flow, sources: list[int]) -> dict[int, int]:
     position[sources] = np.arange(len(sources))
     if len(sources) > _SEARCHES:
         return _reach_by_condensation(f, sources, position)
-    from scipy.sparse.csgraph import breadth_first_order
-
+    breadth_first_order = backend(f.n).breadth_first_order
     # float64 once, or every search converts the whole graph again
     graph = f.adjacency.astype(np.float64)
     reach: dict[int, int] = {}

@@ -202,7 +202,7 @@ def _returns(solution: Solution, wanted: NDArray[np.int64]) -> tuple[Floats, Flo
 
     NaN where only the bound is known (a loop larger than :data:`DENSE_LIMIT`).
     """
-    from .graph import GTH_LIMIT, NEARLY_CLOSED, _gth
+    from .graph import GTH_LIMIT, NEARLY_CLOSED, _gth, backend_of
 
     q = solution.matrix
     n = q.shape[0]
@@ -238,7 +238,7 @@ def _returns(solution: Solution, wanted: NDArray[np.int64]) -> tuple[Floats, Flo
         sub = q[members][:, members].toarray()
         if m <= GTH_LIMIT or escape.sum() <= NEARLY_CLOSED * exits.sum():
             np.fill_diagonal(sub, 0.0)
-            inverse = _gth(sub, escape, np.eye(m), False)
+            inverse = _gth(sub, escape, np.eye(m), False, backend_of(q))
         else:
             dense = -sub
             np.fill_diagonal(dense, exits)
@@ -325,8 +325,9 @@ def _largest_first(items: NDArray[np.int64], values: Floats) -> int:
 
 def _system(solution: Solution, members: NDArray[np.int64]) -> Any:
     """I - Q_C of one loop, with each diagonal as the sum of the node's exits."""
-    import scipy.sparse as sp
+    from .graph import backend_of
 
+    sp = backend_of(solution.matrix)
     sub = solution.matrix[members][:, members].tocoo()
     off = sub.row != sub.col
     m = len(members)

@@ -10,7 +10,8 @@ seconds just to build such a graph).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,7 +23,53 @@ if TYPE_CHECKING:
     import networkx as nx
     import scipy.sparse as sp
 
-__all__ = ["Flow", "Solution", "flow", "to_networkx"]
+__all__ = ["Flow", "Solution", "backend", "backend_of", "flow", "to_networkx"]
+
+#: Graphs of at most this many nodes use :mod:`journeymap.lite`, not scipy. Importing
+#: scipy's sparse matrices, graph searches and linear algebra takes a quarter of a
+#: second, more than all the work on a journey of a few hundred touchpoints; past a
+#: few thousand nodes scipy's compiled loops win. At most 1,500 (the largest loop
+#: :func:`_solve_sparse` solves densely), so a small graph never needs scipy's
+#: iterative solvers.
+SMALL = 1000
+
+
+def backend(n: int) -> Any:
+    """What builds and searches sparse graphs of ``n`` nodes: :mod:`journeymap.lite`
+    for small ones, scipy for the others, under the same names (``csr_matrix``,
+    ``bmat``, ``diags``, ``connected_components``, ``breadth_first_order``,
+    ``dijkstra``, ``solve_triangular``) with the same results, to the bit but
+    for ``solve_triangular``'s last place."""
+    if n <= SMALL:
+        from . import lite
+
+        return lite
+    return _scipy()
+
+
+def backend_of(matrix: Any) -> Any:
+    """The backend a matrix was built with, for the matrices made from it."""
+    from . import lite
+
+    return lite if isinstance(matrix, lite.csr_matrix) else _scipy()
+
+
+@cache
+def _scipy() -> Any:
+    import scipy.sparse as sp
+    from scipy.linalg import solve_triangular
+    from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra
+
+    return SimpleNamespace(
+        csr_matrix=sp.csr_matrix,
+        bmat=sp.bmat,
+        diags=sp.diags,
+        connected_components=connected_components,
+        breadth_first_order=breadth_first_order,
+        dijkstra=dijkstra,
+        solve_triangular=solve_triangular,
+    )
+
 
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
@@ -53,8 +100,7 @@ class Flow:
     @cached_property
     def adjacency(self) -> sp.csr_matrix:
         """Every declared transition (1 per edge), whatever its probability."""
-        import scipy.sparse as sp
-
+        sp = backend(self.n)
         ones = np.ones(len(self.src), dtype=np.int8)
         m = sp.csr_matrix((ones, (self.src, self.dst)), shape=(self.n, self.n))
         m.sum_duplicates()
@@ -63,8 +109,7 @@ class Flow:
     @cached_property
     def chain(self) -> sp.csr_matrix:
         """The transition matrix of the Markov chain: only transitions with p > 0."""
-        import scipy.sparse as sp
-
+        sp = backend(self.n)
         keep = self.prob > 0
         m = sp.csr_matrix(
             (self.prob[keep], (self.src[keep], self.dst[keep])), shape=(self.n, self.n)
@@ -78,31 +123,27 @@ class Flow:
 
     def reachable(self, starts: Ints, *, reverse: bool = False) -> NDArray[np.bool_]:
         """Nodes reachable from ``starts`` (or that reach them, with ``reverse``)."""
-        from scipy.sparse.csgraph import breadth_first_order
-
+        sp = backend(self.n)
         seen = np.zeros(self.n, dtype=bool)
         if len(starts) == 0:
             return seen
         m = self.adjacency.T.tocsr() if reverse else self.adjacency
         # One search from a virtual node linked to every start.
-        import scipy.sparse as sp
-
         k = self.n
         link = sp.csr_matrix(
             (np.ones(len(starts), dtype=np.int8), (np.full(len(starts), k), starts)),
             shape=(k + 1, k + 1),
         )
         big = sp.bmat([[m, None], [None, sp.csr_matrix((1, 1), dtype=np.int8)]], format="csr")
-        order = breadth_first_order(big + link, k, directed=True, return_predecessors=False)
+        order = sp.breadth_first_order(big + link, k, directed=True, return_predecessors=False)
         seen[order[order < k]] = True
         return seen
 
     @cached_property
     def components(self) -> tuple[int, Ints]:
         """Strongly connected components of all declared transitions."""
-        from scipy.sparse.csgraph import connected_components
-
-        count, labels = connected_components(self.adjacency, directed=True, connection="strong")
+        sp = backend(self.n)
+        count, labels = sp.connected_components(self.adjacency, directed=True, connection="strong")
         return int(count), labels.astype(np.int64)
 
 
@@ -161,13 +202,11 @@ class Solution:
     @classmethod
     def of(cls, matrix: sp.csr_matrix, drop: Floats | None = None) -> Solution:
         """``drop`` is each node's drop-off; by default what its row leaves of 1."""
-        import scipy.sparse as sp
-        from scipy.sparse.csgraph import connected_components
-
+        sp = backend_of(matrix)
         q = sp.csr_matrix(matrix)
         q.sum_duplicates()
         n = q.shape[0]
-        count, labels = connected_components(q, directed=True, connection="strong")
+        count, labels = sp.connected_components(q, directed=True, connection="strong")
         coo = q.tocoo()
         if drop is None:  # what a row leaves of 1, snapped like Touchpoint.shares
             rest = 1.0 - np.bincount(coo.row, weights=coo.data, minlength=n)
@@ -297,8 +336,7 @@ class Solution:
         a time, again and again, on journeys of 100,000 touchpoints. Sums are
         taken in another order than :meth:`solve`'s, so results agree to rounding.
         """
-        import scipy.sparse as sp
-
+        sp = backend_of(self.matrix)
         q = self._transposed if transposed else self.matrix
         n, k = b.shape
         x = np.zeros((n, k))
@@ -406,15 +444,14 @@ def _solve_component(
     """
     import warnings
 
-    import scipy.sparse as sp
-
     from .errors import JourneyError
 
+    sp = backend_of(sub)
     m = sub.shape[0]
     if m <= GTH_LIMIT:
         off = sub.toarray()
         np.fill_diagonal(off, 0.0)
-        x = _gth(off, escape, rhs, transposed)
+        x = _gth(off, escape, rhs, transposed, sp)
         if not np.all(np.isfinite(x)):
             # Expected visits of a loop left at 1e-300 x 4e-24 a visit overflow a float,
             # and the dense triangular solves then multiply stored zeros by infinity:
@@ -565,7 +602,9 @@ def _gth_sparse_apply(
     return np.maximum(np.asarray(x, dtype=np.float64), 0.0)
 
 
-def _gth(off: Floats, escape: Floats, rhs: Floats, transposed: bool) -> Floats:
+def _gth(
+    off: Floats, escape: Floats, rhs: Floats, transposed: bool, backend_: Any = None
+) -> Floats:
     """(D - N) x = rhs, or its transpose, without one subtraction.
 
     N is the component's transitions between distinct nodes (>= 0) and D the
@@ -577,8 +616,7 @@ def _gth(off: Floats, escape: Floats, rhs: Floats, transposed: bool) -> Floats:
     The triangular solves then only add non-negative terms (minus a negative
     stored entry), so every result has full relative precision.
     """
-    from scipy.linalg import solve_triangular
-
+    solve_triangular = (backend_ or backend(len(escape))).solve_triangular
     a = off.copy()
     e = np.asarray(escape, dtype=np.float64).copy()
     m = len(e)

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import JourneyError, UsageError, did_you_mean
-from .graph import Flow, flow
+from .graph import Flow, backend, flow
 
 if TYPE_CHECKING:
     from .analysis import Analysis
@@ -127,10 +127,8 @@ class _Graph:
 
 def _closed_loops(f: Flow) -> np.ndarray:
     """Nodes in a loop that nothing leaves: no transition out of it, no drop-off."""
-    from scipy.sparse.csgraph import connected_components
-
     chain = f.chain.tocoo()
-    count, labels = connected_components(f.chain, directed=True, connection="strong")
+    count, labels = backend(f.n).connected_components(f.chain, directed=True, connection="strong")
     sizes = np.bincount(labels, minlength=count)
     self_loop = np.zeros(f.n, dtype=bool)
     self_loop[chain.row[chain.row == chain.col]] = True
@@ -324,15 +322,13 @@ class _Search:
 
     def _distances(self, keep: np.ndarray | None) -> np.ndarray:
         """Least -log p from each node to END (END itself last), over the kept edges."""
-        import scipy.sparse as sp
-        from scipy.sparse.csgraph import dijkstra
-
+        sp = backend(self.n)
         g, size = self.g, self.n + 1
         rows, cols, w = g.rrow, g.rcol, g.rweight
         if keep is not None:
             rows, cols, w = rows[keep], cols[keep], w[keep]
         m = sp.csr_matrix((w, (rows, cols)), shape=(size, size))
-        return np.asarray(dijkstra(m, directed=True, indices=self.n))
+        return np.asarray(sp.dijkstra(m, directed=True, indices=self.n))
 
     def _fewest_steps(self, d: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
         """Per node, the fewest steps of its most probable ways to finish.
@@ -341,9 +337,7 @@ class _Search:
         probable way: the test is the one :meth:`_step` makes, operation for
         operation, so that both agree on every edge).
         """
-        import scipy.sparse as sp
-        from scipy.sparse.csgraph import dijkstra
-
+        sp = backend(self.n)
         g, size = self.g, self.n + 1
         rows, cols, w = g.rrow, g.rcol, g.rweight
         if keep is not None:
@@ -354,7 +348,7 @@ class _Search:
         m = sp.csr_matrix(
             (np.ones(int(tight.sum())), (rows[tight], cols[tight])), shape=(size, size)
         )
-        return np.asarray(dijkstra(m, directed=True, indices=self.n, unweighted=True)) - 1
+        return np.asarray(sp.dijkstra(m, directed=True, indices=self.n, unweighted=True)) - 1
 
     def _step(self, y: int, d: list[float], s: list[float]) -> tuple[int, float]:
         """The best next node from ``y`` (END to end there) and its probability.
@@ -580,10 +574,8 @@ def count_routes(
     least that many" (a chain of 8,000 two-way choices has 2^8000 routes, which
     take long to add up and which Python will not print).
     """
-    from scipy.sparse.csgraph import connected_components
-
     m = f.chain if expand is None else f.chain.multiply(expand[:, None]).tocsr()
-    count, labels = connected_components(m, directed=True, connection="strong")
+    count, labels = backend(f.n).connected_components(m, directed=True, connection="strong")
     coo = m.tocoo()
     cross = labels[coo.row] != labels[coo.col]
     succ: dict[int, set[int]] = {}

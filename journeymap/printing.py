@@ -605,7 +605,7 @@ def cards_pdf(journey: Journey, analysis: Analysis, paper_size: Paper) -> bytes:
 
     from .dot import POOR_MARK
 
-    poor = {f.subject for f in analysis.findings if f.rule == "important-but-poor"}
+    poor = analysis.poor
     cards = []
     for tp in journey.touchpoints:
         rows_html = "".join(

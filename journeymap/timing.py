@@ -97,7 +97,7 @@ from numpy.typing import NDArray
 
 from .analysis import _clean, entry_weights
 from .errors import JourneyError
-from .graph import Flow, Solution
+from .graph import Flow, Solution, backend, backend_of
 from .model import DURATION, DURATION_PART, DURATION_UNITS, Journey
 
 if TYPE_CHECKING:
@@ -269,8 +269,7 @@ class _Chain:
         Transitions come sorted by source (as in the flow), so the rows are built
         directly, without the sort of a COO matrix (a million transitions).
         """
-        import scipy.sparse as sp
-
+        sp = backend(self.n)
         data = self.prob[keep] if values is None else values[keep]
         counts = np.bincount(self.src[keep], minlength=self.n)
         indptr = np.concatenate([[0], np.cumsum(counts)])
@@ -287,9 +286,7 @@ class _Chain:
 
 def _reach(m: sp.csr_matrix, starts: Ints) -> Bools:
     """Nodes reachable from ``starts`` along the entries of ``m``."""
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import breadth_first_order
-
+    sp = backend_of(m)
     n = m.shape[0]
     seen = np.zeros(n, dtype=bool)
     if len(starts) == 0:
@@ -298,7 +295,7 @@ def _reach(m: sp.csr_matrix, starts: Ints) -> Bools:
         (np.ones(len(starts)), (np.full(len(starts), n), starts)), shape=(n + 1, n + 1)
     )
     big = sp.bmat([[m, None], [None, sp.csr_matrix((1, 1))]], format="csr") + link
-    order = breadth_first_order(big, n, directed=True, return_predecessors=False)
+    order = sp.breadth_first_order(big, n, directed=True, return_predecessors=False)
     seen[order[order < n]] = True
     return seen
 
