@@ -7,8 +7,9 @@ Baselines, measured in the same run: Python's own start-up with the drawing libr
 (``import pygraphviz``), and Graphviz alone drawing the very DOT text journeymap made
 (a process that reads the DOT file and draws it, so both sides pay the same start-up).
 Issue #10's targets: every command's start-up (everything but the layout, i.e.
-``render --format dot``) under 0.25 s; a 30-touchpoint map at most 1.5x Graphviz
-alone; a flow map of 100 to 300 touchpoints under 3 s.
+``render --format dot``; ``validate``, ``paths``, ``inventory`` and the Mermaid text
+whole) under 0.25 s; a 30-touchpoint map at most 1.5x Graphviz alone; a flow map of
+100 to 300 touchpoints under 3 s.
 """
 
 from __future__ import annotations
@@ -49,8 +50,14 @@ def main() -> None:
         print(f"  {label}: {seconds:.2f} s", file=sys.stderr)
         return seconds
 
+    # As installed (./run compiles the package's bytecode, as a wheel's install does):
+    # with PYTHONDONTWRITEBYTECODE set, every run would compile every module again.
+    subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "journeymap")], check=True)
     print("measuring (medians of whole-process runs)...", file=sys.stderr)
     base = run("baseline: python -c 'import pygraphviz'", [PY, "-c", "import pygraphviz"])
+    example = ROOT / "journeys" / "candidate.yaml"
+    for command in (["validate"], ["paths"], ["inventory"], ["render", "--format", "mermaid"]):
+        run(f"candidate: {' '.join(command)} (start-up)", [*JM, command[0], str(example), *command[1:], *(["-o", str(out)] if command[0] == "render" else [])])  # fmt: skip
     journeys = [ROOT / "journeys" / "candidate.yaml", ROOT / "journeys" / "client.yaml"]
     journeys += [generated(100, 250, 8), generated(300, 900, 10)]
     for path in journeys:
