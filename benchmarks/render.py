@@ -56,8 +56,14 @@ def main() -> None:
     print("measuring (medians of whole-process runs)...", file=sys.stderr)
     base = run("baseline: python -c 'import pygraphviz'", [PY, "-c", "import pygraphviz"])
     example = ROOT / "journeys" / "candidate.yaml"
-    for command in (["validate"], ["paths"], ["inventory"], ["render", "--format", "mermaid"]):
-        run(f"candidate: {' '.join(command)} (start-up)", [*JM, command[0], str(example), *command[1:], *(["-o", str(out)] if command[0] == "render" else [])])  # fmt: skip
+    commands = {
+        "validate": [],
+        "paths": [],
+        "inventory": ["-o", str(out / "inventory.csv")],
+        "render --format mermaid": ["--format", "mermaid", "-o", str(out)],
+    }
+    for name, extra in commands.items():
+        run(f"candidate: {name} (start-up)", [*JM, name.split()[0], str(example), *extra])
     journeys = [ROOT / "journeys" / "candidate.yaml", ROOT / "journeys" / "client.yaml"]
     journeys += [generated(100, 250, 8), generated(300, 900, 10)]
     for path in journeys:

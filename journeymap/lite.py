@@ -934,10 +934,13 @@ def solve_triangular(
         mat = np.ascontiguousarray(mat.T)
         lower = not lower
     m = mat.shape[0]
-    for i in range(m) if lower else range(m - 1, -1, -1):
-        known = slice(0, i) if lower else slice(i + 1, m)
-        value = x[i] - mat[i, known] @ x[known]
-        x[i] = value if unit_diagonal else value / mat[i, i]
+    # Silent, as LAPACK is: an overflow gives inf or NaN, which the caller checks
+    # (graph._solve_component), never a RuntimeWarning printed to the user.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for i in range(m) if lower else range(m - 1, -1, -1):
+            known = slice(0, i) if lower else slice(i + 1, m)
+            value = x[i] - mat[i, known] @ x[known]
+            x[i] = value if unit_diagonal else value / mat[i, i]
     return x
 
 

@@ -36,14 +36,15 @@ class Pending(Generic[T]):
 
     def __init__(self, fn: Callable[[], T], child: tuple[int, int] | None) -> None:
         self._fn = fn
-        self._child = child  # (pid, read end of the pipe)
+        self._child = child  # (pid, read end of the pipe) until received or cancelled
+        self._forked = child is not None
         self._done = False
         self._value: T | None = None
 
     @property
     def forked(self) -> bool:
-        """Whether a second process computes it (for tests and benchmarks)."""
-        return self._child is not None
+        """Whether a second process computes (or computed) it, for tests and benchmarks."""
+        return self._forked
 
     def result(self) -> T:
         if not self._done:
