@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from journeymap.cli import cli as command
 
+from .conftest import run_cli
 from .test_analysis import LOOP
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -96,6 +97,38 @@ def test_a_missing_required_output_is_a_usage_error(
     assert r.returncode == 2, r.stderr
     assert "Missing option '-o' / '--output'" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_a_pydantic_plugin_in_the_environment_never_runs(tmp_path: Path) -> None:
+    """Pydantic loads every plugin installed in the environment into each model's
+    validation: code journeymap never asked for, run on every file read. The CLI
+    turns them off (and saves reading every package's metadata at start-up)."""
+    site = tmp_path / "site"
+    (site / "spy_plugin-1.0.dist-info").mkdir(parents=True)
+    (site / "spy_plugin-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: spy-plugin\nVersion: 1.0\n"
+    )
+    (site / "spy_plugin-1.0.dist-info" / "entry_points.txt").write_text(
+        "[pydantic]\nspy = spy_plugin:plugin\n"
+    )
+    marker = tmp_path / "ran"
+    (site / "spy_plugin.py").write_text(
+        f"import pathlib\npathlib.Path({str(marker)!r}).write_text('loaded')\n"
+        "class Plugin:\n"
+        "    def new_schema_validator(self, *args, **kwargs):\n"
+        "        return None, None, None\n"
+        "plugin = Plugin()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    env["PYTHONPATH"] = os.pathsep.join([str(site), env.get("PYTHONPATH", "")])
+    # the plugin is found where pydantic looks, outside the CLI
+    probe = "from journeymap import loader"
+    subprocess.run([sys.executable, "-c", probe], env=env, check=True, capture_output=True)
+    assert marker.exists()
+    marker.unlink()
+    r = run_cli("validate", write(tmp_path, "l.yaml", LOOP), env=env)
+    assert r.returncode == 0, r.stderr
+    assert not marker.exists()
 
 
 def test_analyze_json_for_a_file_and_a_folder(cli: Run, tmp_path: Path) -> None:
