@@ -1240,12 +1240,15 @@ class Sheet:
     rows: str = ""
 
     @property
-    def held(self) -> str:
-        """Which stages it holds: "stage 3 of 8", "stages 1-4 of 8"."""
+    def stages(self) -> str:
+        """Which stages it holds: "stage 3", "stages 1-4"."""
         first, last = self.first, self.last
-        return (f"stage {first}" if first == last else f"stages {first}-{last}") + (
-            f" of {self.total}"
-        )
+        return f"stage {first}" if first == last else f"stages {first}-{last}"
+
+    @property
+    def held(self) -> str:
+        """Which stages it holds, of how many: "stage 3 of 8", "stages 1-4 of 8"."""
+        return f"{self.stages} of {self.total}"
 
     @property
     def caption(self) -> str:
@@ -1421,8 +1424,11 @@ def _sheet(
         c.svg.append(_text(PAD, y, title, 24, "heading", bold=True))
         y += len(title) * 24 * LINE
     if caption:
-        c.svg.append(_text(PAD, y, [caption], 13, "sheet", True))
-        y += 13 * LINE
+        # Wrapped: on portrait paper a sheet of a worksheet split by rows says more
+        # than one line holds (it ran off the sheet).
+        said = wrap(caption, width - 2 * PAD, 13, bold=True)
+        c.svg.append(_text(PAD, y, said, 13, "sheet", True))
+        y += len(said) * 13 * LINE
     y += PAD
     if persona_box:
         y += _persona_box(c, persona, y, width, unit) + PAD
@@ -1653,7 +1659,7 @@ def _rows_caption(sheet: Sheet) -> str:
     text = f"Sheet {sheet.number} of {sheet.count}: {held}, channels to opportunities,"
     text += f" below sheet {sheet.number - 1}"
     if sheet.number < sheet.count:
-        text += f"; the next stage on sheet {sheet.number + 1}"
+        text += f"; the journey goes on on sheet {sheet.number + 1}"
     return text
 
 

@@ -728,9 +728,7 @@ def worksheet_pdf(
     notes = []
     if len(sheets) > 1:
         rows = {"upper": " (upper rows)", "lower": " (lower rows)", "": ""}
-        held = "; ".join(
-            f"sheet {s.number}: {s.held.split(' of ')[0]}{rows[s.rows]}" for s in sheets
-        )
+        held = "; ".join(f"sheet {s.number}: {s.stages}{rows[s.rows]}" for s in sheets)
         split = sheets[0].split
         why = (
             f"the {sheets[0].total} stages do not fit side by side on one {paper_size.name} "
@@ -738,16 +736,20 @@ def worksheet_pdf(
             if split == "width"
             else f"the cards do not fit one {paper_size.name} sheet at 8 pt"
         )
-        how = "whole stages, each stage's rows on two sheets" if split == "rows" else "whole stages"
+        how = "whole stages, their rows on two sheets" if split == "rows" else "whole stages"
         notes.append(f"{why}: split over {len(sheets)} sheets by {how} ({held})")
     pages = []
+    # One scale for all the sheets: taped together, their rows and columns must meet
+    # (a sheet shrunk alone left its rows out of line with its neighbours').
+    scale = min(1.0, *(min(area[0] / s.width_mm, area[1] / s.height_mm) for s in sheets))
+    if scale < 0.999:
+        which = "the sheets are" if len(sheets) > 1 else "the sheet is"
+        notes.append(
+            f"{which} too tall for {paper_size.name} at 8 pt: printed at {scale:.0%}"
+            + (", all alike so that they tape together" if len(sheets) > 1 else "")
+            + " (try a larger --paper)"
+        )
     for s in sheets:
-        scale = min(1.0, area[0] / s.width_mm, area[1] / s.height_mm)
-        if scale < 0.999:
-            notes.append(
-                f"sheet {s.number} is too tall for {paper_size.name} at 8 pt: "
-                f"printed at {scale:.0%} (try a larger --paper)"
-            )
         w, h = s.width_mm * scale, s.height_mm * scale
         pages.append(
             f'<div class="sheet"><img src="{_data_uri(s.svg)}" alt="" '

@@ -480,7 +480,7 @@ def test_a_prefilled_worksheet_on_a4_puts_each_stage_on_two_sheets_at_8_pt(
     assert r.returncode == 0, r.stderr
     said = r.stdout + r.stderr
     assert "printed at" not in said  # nothing shrunk
-    assert "each stage's rows on two sheets" in said
+    assert "their rows on two sheets" in said
     pages = PdfReader(tmp_path / f"{name}-worksheet.pdf").pages
     texts = [" ".join(p.extract_text().split()) for p in pages]
     stages = len(load(EXAMPLES / f"{name}.yaml").stages)
@@ -497,6 +497,53 @@ def test_a_prefilled_worksheet_on_a4_puts_each_stage_on_two_sheets_at_8_pt(
     assert "Legend" in texts[-1] or "Legend" in texts[-2]
     assert sum("Legend" in t for t in texts) == 1
     assert all(tenth(p) >= 8.0 for p in pages), [tenth(p) for p in pages]
+
+
+def label_size(page: Any, label: str) -> float:
+    """The printed size (pt) of a row label, as the page shows it."""
+    import math
+
+    found: list[float] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        if text.strip() == label:
+            found.append(size * math.hypot(tm[0], tm[1]) * math.hypot(cm[0], cm[1]))
+
+    page.extract_text(visitor_text=visit)
+    return found[0]
+
+
+@pytest.mark.parametrize("orientation", ["landscape", "portrait"])
+def test_a_worksheet_too_tall_even_split_by_rows_is_shrunk_alike_on_every_sheet(
+    orientation: str,
+) -> None:
+    """On letter the last sheet (the legend's) is still too tall: every sheet is set
+    at its scale, or the rows of the sheets taped together would not meet (an upper
+    sheet at 100% over a lower one at 98%). The caption wraps on portrait paper."""
+    from journeymap.printing import worksheet_pdf
+
+    j = load(EXAMPLES / "candidate.yaml")
+    data, notes = worksheet_pdf(j, prefill=True, paper_size=paper("letter", orientation))
+    pages = PdfReader(io.BytesIO(data)).pages
+    sizes = {
+        round(label_size(p, "Channels" if "Channels" in p.extract_text() else "Touchpoints"), 3)
+        for p in pages
+    }
+    assert len(sizes) == 1, sizes  # one scale for all
+    shrunk = [n for n in notes if "printed at" in n]
+    assert len(shrunk) <= 1 and all("all alike" in n for n in shrunk)
+    for p in pages:
+        text = " ".join(p.extract_text().split())
+        assert re.search(r"Sheet \d+ of \d+: .*(to tape below|below sheet \d+)", text), text[:200]
+    # and each line of the caption within its sheet (on portrait it ran off the edge)
+    from journeymap.canvas import PAD, text_width
+    from journeymap.printing import worksheet_sheets_for
+
+    for sheet in worksheet_sheets_for(j, prefill=True, paper_size=paper("letter", orientation)):
+        width = float(re.search(r'viewBox="0 0 ([\d.]+)', sheet.svg).group(1))
+        caption = re.search(r'<text class="cv-sheet"[^>]*>(.*?)</text>', sheet.svg).group(1)
+        for line in re.findall(r"<tspan[^>]*>([^<]*)</tspan>", caption):
+            assert text_width(line, 13, bold=True) <= width - 2 * PAD + 0.5, (line, width)
 
 
 def test_no_worksheet_row_is_shorter_than_its_label() -> None:
