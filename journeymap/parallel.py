@@ -18,6 +18,7 @@ same error, with the same message, as without the second process.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import signal
@@ -58,7 +59,7 @@ class Pending(Generic[T]):
         self._child = None
         with os.fdopen(fd, "rb") as pipe:
             data = pipe.read()
-        os.waitpid(pid, 0)
+        _reap(pid)
         if data:
             # Our own child's bytes, written by the code below: not untrusted input.
             ok, value = pickle.loads(data)
@@ -71,9 +72,9 @@ class Pending(Generic[T]):
         if self._child is not None:
             pid, fd = self._child
             self._child = None
-            os.close(fd)  # a child still writing gets SIGPIPE and ends
+            os.close(fd)
             os.kill(pid, signal.SIGKILL)  # unreaped, an ended child is still there to kill
-            os.waitpid(pid, 0)
+            _reap(pid)
 
 
 def beside(fn: Callable[[], T], *, worth: bool = True) -> Pending[T]:
@@ -84,8 +85,16 @@ def beside(fn: Callable[[], T], *, worth: bool = True) -> Pending[T]:
     """
     if not (worth and _can_fork()):
         return Pending(fn, None)
-    read, write = os.pipe()
-    pid = os.fork()
+    try:
+        read, write = os.pipe()
+    except OSError:  # out of descriptors: one process it is
+        return Pending(fn, None)
+    try:
+        pid = os.fork()
+    except OSError:  # no memory or no process left for a child (ENOMEM, EAGAIN)
+        os.close(read)
+        os.close(write)
+        return Pending(fn, None)
     if pid == 0:  # pragma: no cover - the child; its work is checked by the parent's tests
         os.close(read)
         try:
@@ -100,6 +109,12 @@ def beside(fn: Callable[[], T], *, worth: bool = True) -> Pending[T]:
             os._exit(0)
     os.close(write)
     return Pending(fn, (pid, read))
+
+
+def _reap(pid: int) -> None:
+    """Wait for the child, unless the host program reaps children itself (SIGCHLD ignored)."""
+    with contextlib.suppress(ChildProcessError):  # already reaped for us
+        os.waitpid(pid, 0)
 
 
 def _can_fork() -> bool:

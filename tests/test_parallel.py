@@ -27,10 +27,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+# Two CPUs as far as the tests are concerned: the mechanism is tested on one-CPU
+# machines too, where journeymap itself would not fork.
+TWO_CPUS = "import os\nos.sched_getaffinity = lambda pid: {0, 1}\n"
+
+
 def fresh(code: str) -> Any:
     """What ``code`` prints as JSON (its last line), run in a new single-threaded Python."""
     r = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [sys.executable, "-c", TWO_CPUS + textwrap.dedent(code)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -119,6 +124,25 @@ def test_cancel_stops_and_reaps_the_child() -> None:
         """
     )
     assert got == [True, True, False]
+
+
+def test_no_fork_when_the_system_refuses_one() -> None:
+    got = fresh(
+        """
+        import errno, json, os
+        from journeymap import parallel
+
+        def refuse():
+            raise OSError(errno.ENOMEM, "Cannot allocate memory")
+
+        before = len(os.listdir("/proc/self/fd"))
+        os.fork = refuse
+        pending = parallel.beside(lambda: 7)
+        after = len(os.listdir("/proc/self/fd"))
+        print(json.dumps([pending.forked, pending.result(), after - before]))
+        """
+    )
+    assert got == [False, 7, 0]  # one process, and no descriptor left open
 
 
 def test_no_fork_beside_other_threads() -> None:
