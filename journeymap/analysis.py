@@ -344,6 +344,8 @@ def _analyze(journey: Journey, config: Config | None, quantiles: bool = True) ->
                 getattr(result, part)
         finally:
             timing.cancel()
+        # All known: let the solved chain and the facts go (analyze over many journeys).
+        object.__setattr__(result, "later", None)
     return result
 
 

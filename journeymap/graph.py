@@ -215,9 +215,13 @@ class Solution:
         exits = drop + np.bincount(coo.row[off], weights=coo.data[off], minlength=n)
         cross = labels[coo.row] != labels[coo.col]
         escape = drop + np.bincount(coo.row[cross], weights=coo.data[cross], minlength=n)
-        dependent, dependency = labels[coo.row[cross]], labels[coo.col[cross]]
+        # Each dependency between two components once: two loops tied by 100,000s of
+        # transitions would otherwise be a matrix of as many repeated entries to sort
+        # and add up (4.5x the whole analysis with journeymap.lite).
+        pairs = np.unique(labels[coo.col[cross]].astype(np.int64) * count + labels[coo.row[cross]])
         dag = sp.csr_matrix(
-            (np.ones(len(dependent), dtype=np.int8), (dependency, dependent)), shape=(count, count)
+            (np.ones(len(pairs), dtype=np.int8), (pairs // count, pairs % count)),
+            shape=(count, count),
         )
         dag.sum_duplicates()
         pending = np.diff(dag.tocsc().indptr).astype(np.int64)
