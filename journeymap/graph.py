@@ -623,6 +623,18 @@ def _gth(
     stored entry), so every result has full relative precision.
     """
     solve_triangular = (backend_ or backend(len(escape))).solve_triangular
+    lower, upper = _gth_factors(off, escape)
+    if transposed:
+        w = solve_triangular(upper, rhs, trans="T", unit_diagonal=True, check_finite=False)
+        x = solve_triangular(lower, w, lower=True, trans="T", check_finite=False)
+    else:
+        y = solve_triangular(lower, rhs, lower=True, check_finite=False)
+        x = solve_triangular(upper, y, unit_diagonal=True, check_finite=False)
+    return np.maximum(np.asarray(x, dtype=np.float64), 0.0)
+
+
+def _gth_factors(off: Floats, escape: Floats) -> tuple[Floats, Floats]:
+    """The lower (pivots on its diagonal) and unit upper factors of :func:`_gth`."""
     a = off.copy()
     e = np.asarray(escape, dtype=np.float64).copy()
     m = len(e)
@@ -642,13 +654,7 @@ def _gth(
     np.fill_diagonal(lower, pivots)
     upper = -np.triu(a, 1)
     np.fill_diagonal(upper, 1.0)
-    if transposed:
-        w = solve_triangular(upper, rhs, trans="T", unit_diagonal=True, check_finite=False)
-        x = solve_triangular(lower, w, lower=True, trans="T", check_finite=False)
-    else:
-        y = solve_triangular(lower, rhs, lower=True, check_finite=False)
-        x = solve_triangular(upper, y, unit_diagonal=True, check_finite=False)
-    return np.maximum(np.asarray(x, dtype=np.float64), 0.0)
+    return lower, upper
 
 
 def _solve_sparse(a: sp.csr_matrix, rhs: Floats) -> Floats:

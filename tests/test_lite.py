@@ -502,27 +502,10 @@ def test_dijkstra_refuses_what_journeymap_never_asks() -> None:
 
 
 def gth_factors(off: np.ndarray, escape: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The triangular factors graph._gth builds (same code, without the solves)."""
-    a = off.copy()
-    e = escape.copy()
-    m = len(e)
-    pivots = np.empty(m)
-    for k in range(m):
-        row = a[k, k + 1 :]
-        pivot = e[k] + row.sum()
-        if pivot > 0:
-            row /= pivot
-            col = a[k + 1 :, k]
-            a[k + 1 :, k + 1 :] += np.outer(col, row)
-            e[k + 1 :] += col * (e[k] / pivot)
-        else:
-            pivot = np.inf
-        pivots[k] = pivot
-    lower = -np.tril(a, -1)
-    np.fill_diagonal(lower, pivots)
-    upper = -np.triu(a, 1)
-    np.fill_diagonal(upper, 1.0)
-    return lower, upper
+    """The triangular factors graph._gth solves with."""
+    from journeymap.graph import _gth_factors
+
+    return _gth_factors(off, escape)
 
 
 #: Plain substitution against OpenBLAS: at most 9 ulp apart on loops of 80 nodes.
