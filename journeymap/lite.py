@@ -82,7 +82,29 @@ _S_THRESHOLD = 16
 # --- the sparse matrices ------------------------------------------------------------
 
 
-class coo_matrix:
+class _Matrix:
+    """What the three forms share: a shape, the stored values' dtype, a repr."""
+
+    data: Array
+    _shape: tuple[int, int]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self._shape
+
+    @property
+    def nnz(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.data.dtype
+
+    def __repr__(self) -> str:
+        return f"<lite {type(self).__name__} {self._shape} nnz={self.nnz} dtype={self.dtype}>"
+
+
+class coo_matrix(_Matrix):
     """Entries as (row, col, data), in the order they were listed.
 
     Only what ``csr_matrix.tocoo()`` and ``csr_matrix.multiply()`` give back.
@@ -101,16 +123,8 @@ class coo_matrix:
         self._shape = shape
 
     @property
-    def shape(self) -> tuple[int, int]:
-        return self._shape
-
-    @property
     def nnz(self) -> int:
         return len(self.data)
-
-    @property
-    def dtype(self) -> np.dtype[Any]:
-        return self.data.dtype
 
     def tocsr(self, copy: bool = False) -> csr_matrix:
         """Back to CSR, in the same order; duplicates summed (and rows sorted) unless
@@ -123,11 +137,8 @@ class coo_matrix:
         m.sum_duplicates()
         return m
 
-    def __repr__(self) -> str:
-        return f"<lite coo_matrix {self._shape} nnz={self.nnz} dtype={self.dtype}>"
 
-
-class csc_matrix:
+class csc_matrix(_Matrix):
     """Compressed columns: what ``csr_matrix.T`` and ``csr_matrix.tocsc()`` give back.
 
     Journeymap only converts it back with :meth:`tocsr` or reads its ``indptr``
@@ -141,16 +152,8 @@ class csc_matrix:
         self._shape = shape
 
     @property
-    def shape(self) -> tuple[int, int]:
-        return self._shape
-
-    @property
     def nnz(self) -> int:
         return int(self.indptr[-1])
-
-    @property
-    def dtype(self) -> np.dtype[Any]:
-        return self.data.dtype
 
     def tocsr(self, copy: bool = False) -> csr_matrix:
         """Rows sorted by column, duplicates kept (scipy's ``csr_tocsc``)."""
@@ -161,11 +164,8 @@ class csc_matrix:
     def toarray(self) -> Array:
         return self.tocsr().toarray()
 
-    def __repr__(self) -> str:
-        return f"<lite csc_matrix {self._shape} nnz={self.nnz} dtype={self.dtype}>"
 
-
-class csr_matrix:
+class csr_matrix(_Matrix):
     """Compressed sparse rows, built and combined exactly as scipy.sparse.csr_matrix.
 
     Construction: ``csr_matrix((data, (row, col)), shape=)`` (duplicates summed,
@@ -273,20 +273,12 @@ class csr_matrix:
     # --- attributes ---------------------------------------------------------------
 
     @property
-    def shape(self) -> tuple[int, int]:
-        return self._shape
-
-    @property
     def ndim(self) -> int:
         return 2
 
     @property
     def nnz(self) -> int:
         return int(self.indptr[-1])
-
-    @property
-    def dtype(self) -> np.dtype[Any]:
-        return self.data.dtype
 
     @property
     def has_sorted_indices(self) -> bool:
@@ -560,9 +552,6 @@ class csr_matrix:
         else:
             raise ValueError(f"lite.csr_matrix.multiply: unsupported shape {x.shape}")
         return coo_matrix(data, coo.row, coo.col, self._shape)
-
-    def __repr__(self) -> str:
-        return f"<lite csr_matrix {self._shape} nnz={self.nnz} dtype={self.dtype}>"
 
 
 def bmat(blocks: Sequence[Sequence[csr_matrix | None]], format: str = "csr") -> csr_matrix:
