@@ -547,6 +547,9 @@ def test_both_orientations_give_the_same_numbers() -> None:
         ("RING_LIMIT", 1),  # every delay of more than a step waits in the dict, not the ring
         ("BATCH", 1),  # look for the quantiles after every step
         ("STEP_MAP_LIMIT", 0),  # every step by a solve, never by the precomputed map
+        ("BLOCKS", 0),  # a step at a time, not in blocks
+        ("BLOCKS", 1),  # blocks of one step: no transition within a block
+        ("BLOCKS", 5),  # blocks of 5, 2 or 1 steps, with transitions inside them
     ],
 )
 def test_each_way_of_carrying_the_mass_gives_the_same_quantiles(name: str, value: int) -> None:
@@ -561,6 +564,78 @@ def test_each_way_of_carrying_the_mass_gives_the_same_quantiles(name: str, value
             got = time_to_outcomes(j, f)
     assert got.to_dict() == want.to_dict()
     assert got.notes == want.notes == []
+
+
+@contextmanager
+def counted(cls: type, name: str) -> Iterator[list[int]]:
+    """Count the calls of a method for a while."""
+    calls = [0]
+    original = getattr(cls, name)
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return original(*args, **kwargs)
+
+    setattr(cls, name, spy)
+    try:
+        yield calls
+    finally:
+        setattr(cls, name, original)
+
+
+def _same_either_way(j: Journey) -> tuple[int, int]:
+    """Blocks and a step at a time give the same figures, notes and grid, budget and
+    exact trial included (the blocks follow the other way's work step by step).
+    Returns how many passes went by blocks and a step at a time."""
+    f = flow(j)
+    with patched("BLOCKS", 0), counted(timing._Stepper, "_one_by_one") as one:
+        want = time_to_outcomes(j, f)
+    with counted(timing._Blocks, "run") as blocks, counted(timing._Stepper, "_one_by_one") as rest:
+        got = time_to_outcomes(j, f)
+    assert got.to_dict() == want.to_dict()
+    assert (got.notes, got.grid_s, got.stage_shares) == (want.notes, want.grid_s, want.stage_shares)
+    assert blocks[0] + rest[0] == one[0]
+    return blocks[0], rest[0]
+
+
+@pytest.mark.parametrize("name", ["candidate", "client", "recruiting-observed"])
+def test_blocks_give_the_example_figures_of_a_step_at_a_time(name: str) -> None:
+    by_blocks, _ = _same_either_way(_example(name))
+    assert by_blocks >= 1  # the blocks were used, not only allowed
+
+
+@pytest.mark.parametrize("units", [1_000, 3_000_000, 30_000_000, 150_000_000])
+def test_blocks_run_out_of_budget_at_the_same_step(units: float) -> None:
+    # The budget ends passes part way (in the exact trial, in a rounded grid, or
+    # at the first step): the same quantiles are found, the same are not.
+    with budget(units):
+        _same_either_way(_example("client"))
+
+
+def test_blocks_skip_steps_where_nothing_arrives(make_journey: Make) -> None:
+    # Times of whole weeks on a grid of a day: most steps see no arrival; a loop
+    # of 2 weeks and one of 9 days wrap around the ring of past steps many times.
+    j = make_journey(
+        """
+        journey: weeks
+        stages: [s]
+        touchpoints:
+          - id: a
+            stage: s
+            duration: 1d
+            next: [{to: b, probability: 0.7, wait: 2w}, {to: c, probability: 0.3, wait: 3w}]
+          - id: b
+            stage: s
+            next: [{to: a, probability: 0.4, wait: 1w}, {to: won, probability: 0.6}]
+          - id: c
+            stage: s
+            next: [{to: c, probability: 0.5, wait: 8d}, {to: lost, probability: 0.5}]
+        outcomes: [{id: won, result: success}, {id: lost, result: lost}]
+        entries: [a]
+        """
+    )
+    by_blocks, _ = _same_either_way(j)
+    assert by_blocks >= 1
 
 
 def test_rounded_grids_agree_with_the_exact_grid_first() -> None:
@@ -762,11 +837,14 @@ def test_several_columns_through_large_loops() -> None:
 # ------------------------------------------------------------------ invariants
 
 
+TIMES = ("0s", "1s", "7m", "1h", "1.5h", "1d", "2w", "0.1s")
+
+
 @st.composite
-def timed_journey_dicts(draw: st.DrawFn) -> dict[str, Any]:
+def timed_journey_dicts(draw: st.DrawFn, texts: tuple[str, ...] = TIMES) -> dict[str, Any]:
     """journey_dicts with durations and waits on some touchpoints and transitions."""
     d = draw(journey_dicts())
-    times = st.sampled_from(["0s", "1s", "7m", "1h", "1.5h", "1d", "2w", "0.1s"])
+    times = st.sampled_from(texts)
     for tp in d["touchpoints"]:
         if draw(st.booleans()):
             tp["duration"] = draw(times)
@@ -816,6 +894,26 @@ def test_invariants(d: dict[str, Any]) -> None:
     if t.stage_shares:
         assert abs(math.fsum(t.stage_shares.values()) - 1) <= 1e-9
         assert all(0 <= v <= 1 for v in t.stage_shares.values())
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    st.one_of(timed_journey_dicts(), timed_journey_dicts(("0s", "7m", "1h", "2.5h", "1d", "3d"))),
+    st.sampled_from([5_000_000, 60_000_000]),
+    st.sampled_from([2, 32]),
+)
+def test_blocks_agree_with_a_step_at_a_time(d: dict[str, Any], units: int, size: int) -> None:
+    try:
+        j = loads(dumps(d, "json"), "x.json")
+    except JourneyError:
+        return
+    with budget(units), patched("BLOCKS", size):
+        _same_either_way(j)
 
 
 @pytest.mark.parametrize("name", ["candidate", "client"])
