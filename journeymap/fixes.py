@@ -140,6 +140,8 @@ def fix_first(f: Flow, solution: Solution, success: Floats, visits: Floats) -> l
     probability per node and ``visits`` the expected visits per node of the
     customers who start (as :func:`journeymap.analysis.leaks` computes them).
     """
+    from .graph import distinct
+
     t = f.n_touchpoints
     row_sum = np.bincount(f.src, weights=f.prob, minlength=f.n)
 
@@ -164,7 +166,7 @@ def fix_first(f: Flow, solution: Solution, success: Floats, visits: Floats) -> l
         return []
 
     first = visits[nodes] * a * success[nodes]  # the gain if nobody came back
-    returns, upper_returns = _returns(solution, np.unique(nodes))
+    returns, upper_returns = _returns(solution, distinct(nodes)[0])
     low = np.zeros(len(nodes))
     high = np.zeros(len(nodes))
     known = ~np.isnan(returns[nodes])
@@ -202,7 +204,7 @@ def _returns(solution: Solution, wanted: NDArray[np.int64]) -> tuple[Floats, Flo
 
     NaN where only the bound is known (a loop larger than :data:`DENSE_LIMIT`).
     """
-    from .graph import GTH_LIMIT, NEARLY_CLOSED, _gth, backend_of
+    from .graph import GTH_LIMIT, NEARLY_CLOSED, _gth, backend_of, distinct
 
     q = solution.matrix
     n = q.shape[0]
@@ -222,7 +224,7 @@ def _returns(solution: Solution, wanted: NDArray[np.int64]) -> tuple[Floats, Flo
         return returns, upper
     order = np.argsort(labels, kind="stable")
     starts = np.concatenate([[0], np.cumsum(sizes)])
-    for comp in np.unique(labels[in_loops]).tolist():
+    for comp in distinct(labels[in_loops])[0].tolist():
         members = order[starts[comp] : starts[comp + 1]]
         m = len(members)
         escape = solution.escape[members]
