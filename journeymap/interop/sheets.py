@@ -510,7 +510,9 @@ def inventory_rows(
 
     rows: list[list[Cell]] = [list(COLUMNS)]
     for n, j in enumerate(journeys):
-        a = analyses[n] if analyses is not None else analyze(j)
+        # The inventory shows no time quantiles: left out, they are most of the
+        # analysis of a small journey (every other figure and finding is the same).
+        a = analyses[n] if analyses is not None else analyze(j, quantiles=False)
         reach = _reach(a)
         index = a.flow.index
         findings = _findings(j, a)
