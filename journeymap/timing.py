@@ -858,22 +858,31 @@ class _Stepper:
 
     def _step(self, z: _Zero, arrived: Floats, budget: _Work) -> Floats | None:
         """The rows after a step that starts with ``arrived`` at the state nodes."""
-        k = arrived.shape[1]
+        if not self.charge(z, arrived.shape[1], budget):
+            return None
+        if z.step_map is not None:
+            return z.step_map @ arrived
+        b = np.zeros((self.chain.n, arrived.shape[1]))
+        b[z.state] = arrived
+        return z.solution.solve(b, transposed=not self.forward)[z.rows]
+
+    def charge(self, z: _Zero, k: int, budget: _Work) -> bool:
+        """Count the work of a step of k columns; False once the budget is spent.
+
+        A step by a solve until those steps have cost as much as the step map;
+        then the map is made (and counted), and each step is a product with it.
+        :class:`_Blocks` counts its steps here too, to spend the same work.
+        """
         if z.step_map is None and len(z.rows) * len(z.state) <= STEP_MAP_LIMIT:
             build = z.column_cost * len(z.state) + z.call_cost
             if z.direct >= build:
                 if not budget.take(build):
-                    return None
+                    return False
                 z.step_map = z.unbilled if z.unbilled is not None else self._map(z)
         if z.step_map is not None:
-            if not budget.take(20_000.0 + 0.25 * z.step_map.size * k):  # BLAS
-                return None
-            return z.step_map @ arrived
-        b = np.zeros((self.chain.n, k))
-        b[z.state] = arrived
+            return budget.take(20_000.0 + 0.25 * z.step_map.size * k)  # BLAS
         z.direct += z.call_cost + z.column_cost * k
-        x = self._solve(z, b, budget)
-        return None if x is None else x[z.rows]
+        return budget.take(z.call_cost + z.column_cost * k)
 
     def _map(self, z: _Zero) -> Floats:
         n, width = self.chain.n, len(z.state)
@@ -1277,7 +1286,7 @@ class _Blocks:
                 if not budget.take(stay):
                     break
             else:
-                if not self._charge(len(cols)):
+                if not stepper.charge(z, len(cols), budget):
                     break
                 mapped = z.step_map is not None
                 batch = self.batched if mapped else 1
@@ -1291,19 +1300,6 @@ class _Blocks:
                 offsets = []
                 pieces.append((reads_now, offsets))
         look()
-
-    def _charge(self, k: int) -> bool:
-        """Before the step map counts as made: the work of a step by a solve, then the map's."""
-        z, budget = self.z, self.budget
-        if len(z.rows) * len(z.state) <= STEP_MAP_LIMIT:
-            build = z.column_cost * len(z.state) + z.call_cost
-            if z.direct >= build:
-                if not budget.take(build):
-                    return False
-                z.step_map = self.step_map
-                return budget.take(20_000.0 + 0.25 * z.step_map.size * k)
-        z.direct += z.call_cost + z.column_cost * k
-        return budget.take(z.call_cost + z.column_cost * k)
 
 
 def _scatter(rows: Ints, n: int) -> Floats:

@@ -583,18 +583,42 @@ def counted(cls: type, name: str) -> Iterator[list[int]]:
         setattr(cls, name, original)
 
 
+@contextmanager
+def work_left() -> Iterator[list[float]]:
+    """The work left in the budget after each pass, as counted."""
+    left: list[float] = []
+    original = timing._Stepper.run
+
+    def spy(self: Any, delays: Any, h: Any, active: Any, prob: Any, budget: Any) -> Any:
+        found = original(self, delays, h, active, prob, budget)
+        left.append(budget.left)
+        return found
+
+    timing._Stepper.run = spy  # type: ignore[method-assign]
+    try:
+        yield left
+    finally:
+        timing._Stepper.run = original  # type: ignore[method-assign]
+
+
 def _same_either_way(j: Journey) -> tuple[int, int]:
     """Blocks and a step at a time give the same figures, notes and grid, budget and
-    exact trial included (the blocks follow the other way's work step by step).
-    Returns how many passes went by blocks and a step at a time."""
+    exact trial included: the blocks follow the other way's work step by step, to
+    the same float of work left after every pass. Returns how many passes went by
+    blocks and a step at a time."""
     f = flow(j)
-    with patched("BLOCKS", 0), counted(timing._Stepper, "_one_by_one") as one:
+    with patched("BLOCKS", 0), counted(timing._Stepper, "_one_by_one") as one, work_left() as w:
         want = time_to_outcomes(j, f)
-    with counted(timing._Blocks, "run") as blocks, counted(timing._Stepper, "_one_by_one") as rest:
+    with (
+        counted(timing._Blocks, "run") as blocks,
+        counted(timing._Stepper, "_one_by_one") as rest,
+        work_left() as g,
+    ):
         got = time_to_outcomes(j, f)
     assert got.to_dict() == want.to_dict()
     assert (got.notes, got.grid_s, got.stage_shares) == (want.notes, want.grid_s, want.stage_shares)
     assert blocks[0] + rest[0] == one[0]
+    assert g == w  # the same work, to the last bit
     return blocks[0], rest[0]
 
 
