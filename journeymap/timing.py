@@ -148,6 +148,11 @@ BLOCKS = 32
 LOOK_NUMBERS = 2_000_000
 #: Work the exact grid may take first, before rounded grids are tried (see _quantiles).
 EXACT_TRIAL = 30_000_000
+#: Less mass than this (the smallest normal float) leaving a step is no mass: a loop's
+#: last subnormal crumb, times a share over 0.5, rounds back to itself and would keep
+#: a pass going (and counting work) for ever; products of several shares at once round
+#: it to 0 instead, so without this the two ways of carrying the mass would differ.
+TINY = float(np.finfo(np.float64).tiny)
 
 
 @dataclass(frozen=True)
@@ -996,7 +1001,7 @@ class _Stepper:
             # Schedule what leaves this step by delayed transitions.
             feed = rows[z.readout :]
             slot = step % ring_width
-            if feed.any():
+            if (feed >= TINY).any():  # see TINY
                 moved = p * feed[z.feed_pos]
                 if len(near_delay):
                     where = (slot + near_delay) % ring_width
@@ -1102,6 +1107,10 @@ class _Blocks:
     #: The largest step map (rows x state nodes) worth making before any step: on
     #: larger chains a step's numpy calls are no longer what a step costs.
     MAP_NUMBERS = 250_000
+    #: The most work (as counted) a step map not made yet may cost to make: making it
+    #: takes a solve over the whole chain per state node (5 s on 10,000 touchpoints,
+    #: where a step at a time needs a few solves); an example's costs 2.3e6.
+    MAP_WORK = 10_000_000.0
     #: The most numbers the dense scatter of the delayed transitions may hold.
     SCATTER_NUMBERS = 4_000_000
 
@@ -1116,6 +1125,11 @@ class _Blocks:
             and max(lengths) <= RING_LIMIT
             and (max(lengths) + BLOCKS) * feed * columns <= RING_NUMBERS
             and len(z.state) * len(lengths) <= _Blocks.SCATTER_NUMBERS
+            and (
+                z.step_map is not None
+                or z.unbilled is not None
+                or z.column_cost * len(z.state) + z.call_cost <= _Blocks.MAP_WORK
+            )
         )
 
     def __init__(
@@ -1236,7 +1250,7 @@ class _Blocks:
         nfeed = len(self.feed_map)
         self.ring[:nfeed] = rows[z.readout :]
         reads_now = rows[None, : z.readout]
-        any_now = _bits(rows[None, z.readout :] != 0)
+        any_now = _bits(rows[None, z.readout :] >= TINY)
         t0, end = 0, 1  # the steps of the block at hand
         pending = 0  # bit i: something arrives i steps after this one
         step = 0
@@ -1296,7 +1310,7 @@ class _Blocks:
                     self.ring.reshape(self.span, nfeed, -1)[gone] = 0.0
                 t0, end = step, step + self.size
                 reads_now, feeds = self.block(t0)
-                any_now = _bits(feeds != 0)
+                any_now = _bits(feeds >= TINY)
                 offsets = []
                 pieces.append((reads_now, offsets))
         look()
@@ -1309,9 +1323,9 @@ def _scatter(rows: Ints, n: int) -> Floats:
     return m
 
 
-def _bits(nonzero: Bools) -> list[int]:
+def _bits(some: Bools) -> list[int]:
     """Per step, the columns with mass in some feed row, as the bits of an int."""
-    carried = nonzero.any(axis=1)  # step x column
+    carried = some.any(axis=1)  # step x column
     if carried.shape[1] <= 62:
         weights = 1 << np.arange(carried.shape[1], dtype=np.int64)
         return [int(x) for x in (carried @ weights).tolist()]

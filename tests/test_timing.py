@@ -920,6 +920,47 @@ def test_invariants(d: dict[str, Any]) -> None:
         assert all(0 <= v <= 1 for v in t.stage_shares.values())
 
 
+def test_a_subnormal_crumb_of_mass_ends_a_pass_either_way(make_journey: Make) -> None:
+    # 1e-300 of the customers circle b, staying with 0.6 a minute: their mass goes
+    # subnormal, and 4.9e-324 x 0.6 rounds back to 4.9e-324 a step at a time (a crumb
+    # that never drains, each step counted as work) while a block's 0.6^j rounds it
+    # to 0. Less than the smallest normal float is no mass, either way.
+    j = make_journey(
+        """
+        journey: crumb
+        stages: [s]
+        touchpoints:
+          - id: a
+            stage: s
+            next: [{to: b, probability: 1.0e-300, wait: 1m}, {to: late, probability: 1.0, wait: 1001m}]
+          - id: b
+            stage: s
+            next: [{to: b, probability: 0.6, wait: 1m}, {to: won, probability: 0.4}]
+        outcomes: [{id: won, result: success}, {id: late, result: lost}]
+        entries: [a]
+        """
+    )
+    by_blocks, _ = _same_either_way(j)
+    assert by_blocks >= 1
+
+
+def test_blocks_are_not_worth_a_costly_step_map() -> None:
+    # On 2,000 touchpoints a step map costs a solve over the whole chain per state
+    # node (0.5 s) where a step at a time needs a few solves: no blocks there.
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    j = loads(json.dumps(generate.journey(2000, 6000)), "generated.json")
+    f = flow(j)
+    with patched("BLOCKS", 0), counted(timing._Stepper, "_map") as step_maps:
+        want = time_to_outcomes(j, f)
+    with counted(timing._Stepper, "_map") as block_maps:
+        got = time_to_outcomes(j, f)
+    assert got.to_dict() == want.to_dict()
+    assert block_maps[0] == step_maps[0]
+
+
 @settings(
     max_examples=200,
     deadline=None,
