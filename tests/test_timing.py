@@ -840,13 +840,19 @@ def test_several_columns_solve_as_each_alone(d: dict[str, Any], k: int, transpos
     np.testing.assert_array_equal(together, again)
 
 
-def test_several_columns_through_large_loops() -> None:
-    # The iterative (over 1,500 nodes) and dense paths of a loop, with k columns.
+def _generated(touchpoints: int, transitions: int) -> dict[str, Any]:
+    """A journey from benchmarks/generate.py (stages, rework loops, numbers)."""
     spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
     assert spec is not None and spec.loader is not None
     generate = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(generate)
-    j = loads(json.dumps(generate.journey(2500, 9000)), "generated.json")
+    made: dict[str, Any] = generate.journey(touchpoints, transitions)
+    return made
+
+
+def test_several_columns_through_large_loops() -> None:
+    # The iterative (over 1,500 nodes) and dense paths of a loop, with k columns.
+    j = loads(json.dumps(_generated(2500, 9000)), "generated.json")
     f = flow(j)
     solution = Solution.of(f.chain, f.drop)
     assert np.bincount(solution.labels).max() > 1500
@@ -947,11 +953,7 @@ def test_a_subnormal_crumb_of_mass_ends_a_pass_either_way(make_journey: Make) ->
 def test_blocks_are_not_worth_a_costly_step_map() -> None:
     # On 2,000 touchpoints a step map costs a solve over the whole chain per state
     # node (0.5 s) where a step at a time needs a few solves: no blocks there.
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    generate = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generate)
-    j = loads(json.dumps(generate.journey(2000, 6000)), "generated.json")
+    j = loads(json.dumps(_generated(2000, 6000)), "generated.json")
     f = flow(j)
     with patched("BLOCKS", 0), counted(timing._Stepper, "_map") as step_maps:
         want = time_to_outcomes(j, f)
