@@ -768,6 +768,14 @@ class _Zero:
     direct: float = 0.0  # work spent on steps by solves, to decide when to build step_map
     first: dict[tuple[int, ...], Floats] = field(default_factory=dict)
 
+    def move_work(self, k: int) -> float:
+        """The work of scheduling what leaves a step by the delayed transitions, k columns."""
+        return (5_000.0 + 5.0 * len(self.delayed)) * k
+
+    def map_work(self, k: int) -> float:
+        """The work of a step by the step map (a BLAS product), k columns."""
+        return 20_000.0 + 0.25 * (len(self.rows) * len(self.state)) * k
+
 
 class _Stepper:
     """Carries probability mass over the grid steps of one rounding of the times.
@@ -885,7 +893,7 @@ class _Stepper:
                     return False
                 z.step_map = z.unbilled if z.unbilled is not None else self._map(z)
         if z.step_map is not None:
-            return budget.take(20_000.0 + 0.25 * z.step_map.size * k)  # BLAS
+            return budget.take(z.map_work(k))
         z.direct += z.call_cost + z.column_cost * k
         return budget.take(z.call_cost + z.column_cost * k)
 
@@ -973,7 +981,6 @@ class _Stepper:
         heap: list[int] = []
         reads: list[Floats] = []
         times: list[int] = []  # the step of each read
-        per_step = 5_000.0 + 5.0 * len(z.delayed)
 
         def look() -> bool:
             done = reader.look(np.stack(reads) if reads else None, times, cols)
@@ -996,7 +1003,7 @@ class _Stepper:
                     rows, ring, cols = rows[:, mine], ring[:, mine], keep
                     for key in later:
                         later[key] = later[key][:, mine]
-            if not budget.take(per_step * len(cols)):
+            if not budget.take(z.move_work(len(cols))):
                 break
             # Schedule what leaves this step by delayed transitions.
             feed = rows[z.readout :]
@@ -1162,7 +1169,6 @@ class _Blocks:
             z.unbilled = stepper._map(z)
         step_map = z.step_map if z.step_map is not None else z.unbilled
         assert step_map is not None
-        self.step_map = step_map
         self.read_map = step_map[: z.readout]
         self.feed_map = step_map[z.readout :]
         nfeed, k = len(self.feed_map), len(cols)
@@ -1242,8 +1248,6 @@ class _Blocks:
         cols = self.cols
         where = np.arange(len(cols))  # the columns still needed among those carried
         wanted = (1 << len(cols)) - 1  # the same, as bits
-        per_step = 5_000.0 + 5.0 * len(z.delayed)
-        step_cost = 0.25 * len(z.rows) * len(z.state)
         arrivals = 0  # bit d: a delay of d steps
         for d in distinct(self.delay)[0].tolist():
             arrivals |= 1 << d
@@ -1261,7 +1265,7 @@ class _Blocks:
         pieces: list[tuple[Floats, list[int]]] = [(reads_now, offsets)]
         times: list[int] = []
         count = 0
-        move, stay = per_step * len(cols), 20_000.0 + step_cost * len(cols)
+        move, stay = z.move_work(len(cols)), z.map_work(len(cols))
 
         def look() -> bool:
             parts = [r[o] for r, o in pieces if o]
@@ -1284,7 +1288,7 @@ class _Blocks:
                     where = where[np.isin(cols, keep)]
                     cols = keep
                     wanted = sum(1 << i for i in where.tolist())
-                    move, stay = per_step * len(cols), 20_000.0 + step_cost * len(cols)
+                    move, stay = z.move_work(len(cols)), z.map_work(len(cols))
             if not budget.take(move):
                 break
             if any_now[step - t0] & wanted:
